@@ -1,0 +1,141 @@
+/*
+ * backend.h: the private dispatch table every compute backend fills in.
+ *
+ * One static const vn_backend per backend (cpu, reference, cuda), chosen per
+ * context. A backend that lacks an op says so through supports() and leaves the
+ * pointer NULL; callers go through the vn_be_* wrappers in dispatch.c, which
+ * validate arguments once and turn a missing op into VN_ERR_UNSUPPORTED.
+ *
+ * Every pointer an op takes is backend memory from the same backend's alloc():
+ * host memory for cpu and reference, device memory for cuda. Results of
+ * reductions are written to backend memory too, so that a GPU never has to
+ * round-trip to the host in the middle of a step.
+ */
+#ifndef VN_BACKEND_H
+#define VN_BACKEND_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "vnative/context.h"
+
+typedef enum vn_op {
+    VN_OP_GEMM = 0,
+    VN_OP_ADD,    /* y = a + b */
+    VN_OP_MUL,    /* y = a * b */
+    VN_OP_SCALE,  /* y = alpha * x */
+    VN_OP_AXPY,   /* y += alpha * x */
+    VN_OP_SUM,    /* out[0] = sum x */
+    VN_OP_SUMSQ,  /* out[0] = sum x^2 */
+    VN_OP_MAX,    /* out[0] = max x (n >= 1) */
+    VN_OP_COUNT
+} vn_op;
+
+const char *vn_op_name(vn_op op);
+
+/*
+ * Batched, strided GEMM, row-major:
+ *   C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b] + bias      for b in [0, batch)
+ * op(A) is m x k: A is stored m x k (lda >= k) or, with trans_a, k x m (lda >= m).
+ * op(B) is k x n: B is stored k x n (ldb >= n) or, with trans_b, n x k (ldb >= k).
+ * C is m x n with ldc >= n. Batch strides are in elements; a zero stride_a or
+ * stride_b broadcasts that operand over the batch. bias (n floats, may be NULL)
+ * is added to every row after alpha and beta are applied.
+ */
+typedef struct vn_gemm_desc {
+    int trans_a, trans_b;
+    int64_t m, n, k;
+    int64_t batch;
+    int64_t lda, ldb, ldc;
+    int64_t stride_a, stride_b, stride_c;
+    float alpha, beta;
+} vn_gemm_desc;
+
+/* A plain, contiguous, non-batched desc with alpha 1 and beta 0. */
+vn_gemm_desc vn_gemm_desc_plain(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k);
+
+/* Check a desc for consistency; on failure sets the message and returns VN_ERR_SHAPE
+ * or VN_ERR_INVALID_ARG. */
+vn_status vn_gemm_desc_check(const vn_gemm_desc *d);
+
+typedef struct vn_backend_config {
+    int n_threads;
+    int deterministic;
+    int device;
+    uint64_t seed;
+} vn_backend_config;
+
+/* Opaque per-context state of a backend. */
+typedef struct vn_backend_state vn_backend_state;
+
+typedef struct vn_backend {
+    vn_backend_kind kind;
+    const char *name;
+
+    /* Static queries, no state needed. */
+    int (*available)(const char **reason);
+    vn_status (*device_count)(int *out);
+    vn_status (*device_info)(int index, vn_device_info *info);
+
+    vn_status (*init)(vn_backend_state **out, const vn_backend_config *cfg);
+    void (*fini)(vn_backend_state *st);
+    int (*supports)(const vn_backend_state *st, vn_op op);
+
+    /* Memory. */
+    vn_status (*alloc)(vn_backend_state *st, size_t bytes, void **out);
+    void (*free)(vn_backend_state *st, void *ptr);
+    vn_status (*upload)(vn_backend_state *st, void *dst, const void *src_host, size_t bytes);
+    vn_status (*download)(vn_backend_state *st, void *dst_host, const void *src, size_t bytes);
+    vn_status (*synchronize)(vn_backend_state *st);
+
+    /* Ops. */
+    vn_status (*gemm)(vn_backend_state *st, const vn_gemm_desc *d, const float *a,
+                      const float *b, const float *bias, float *c);
+    vn_status (*add)(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y);
+    vn_status (*mul)(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y);
+    vn_status (*scale)(vn_backend_state *st, int64_t n, float alpha, const float *x, float *y);
+    vn_status (*axpy)(vn_backend_state *st, int64_t n, float alpha, const float *x, float *y);
+    vn_status (*sum)(vn_backend_state *st, int64_t n, const float *x, float *out);
+    vn_status (*sumsq)(vn_backend_state *st, int64_t n, const float *x, float *out);
+    vn_status (*max)(vn_backend_state *st, int64_t n, const float *x, float *out);
+} vn_backend;
+
+extern const vn_backend vn_backend_cpu;
+extern const vn_backend vn_backend_reference;
+#ifdef VN_HAVE_CUDA
+extern const vn_backend vn_backend_cuda;
+#endif
+
+/* The table of a backend, or NULL when it is not compiled in (or for AUTO). */
+const vn_backend *vn_backend_table(vn_backend_kind kind);
+
+/*
+ * A backend instance: what a context holds and what ops run on. The vn_be_*
+ * wrappers validate arguments, check supports(), and call the table.
+ */
+typedef struct vn_be {
+    const vn_backend *table;
+    vn_backend_state *state;
+} vn_be;
+
+vn_status vn_be_open(vn_be *be, vn_backend_kind kind, const vn_backend_config *cfg);
+void vn_be_close(vn_be *be);
+int vn_be_supports(const vn_be *be, vn_op op);
+
+vn_status vn_be_alloc(const vn_be *be, size_t bytes, void **out);
+void vn_be_free(const vn_be *be, void *ptr);
+vn_status vn_be_upload(const vn_be *be, void *dst, const void *src_host, size_t bytes);
+vn_status vn_be_download(const vn_be *be, void *dst_host, const void *src, size_t bytes);
+vn_status vn_be_synchronize(const vn_be *be);
+
+vn_status vn_be_gemm(const vn_be *be, const vn_gemm_desc *d, const float *a, const float *b,
+                     const float *bias, float *c);
+vn_status vn_be_add(const vn_be *be, int64_t n, const float *a, const float *b, float *y);
+vn_status vn_be_mul(const vn_be *be, int64_t n, const float *a, const float *b, float *y);
+vn_status vn_be_scale(const vn_be *be, int64_t n, float alpha, const float *x, float *y);
+vn_status vn_be_axpy(const vn_be *be, int64_t n, float alpha, const float *x, float *y);
+vn_status vn_be_sum(const vn_be *be, int64_t n, const float *x, float *out);
+vn_status vn_be_sumsq(const vn_be *be, int64_t n, const float *x, float *out);
+vn_status vn_be_max(const vn_be *be, int64_t n, const float *x, float *out);
+
+#endif

@@ -1,0 +1,50 @@
+/* `vnative`: the command-line face of libvnative. */
+#include "cli/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vnative/vnative.h"
+
+static const vn_cli_command commands[] = {
+    {"info", "version, backends, devices and linked libraries ([--json])", vn_cmd_info},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+int vn_cli_fail(const char *cmd, const char *what)
+{
+    fprintf(stderr, "vnative %s: %s\n", cmd, what && *what ? what : "failed");
+    return 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vnative COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nvnative COMMAND --help shows a command's options. "
+               "VN_BACKEND=cpu|cuda|reference picks the backend; VN_LOG_LEVEL=info shows more.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("vnative %s\n", vn_version());
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "vnative: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

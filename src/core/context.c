@@ -1,0 +1,228 @@
+#include "core/context_internal.h"
+#include "core/error.h"
+#include "backend/host.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *vn_backend_name(vn_backend_kind kind)
+{
+    switch (kind) {
+    case VN_BACKEND_AUTO: return "auto";
+    case VN_BACKEND_CPU: return "cpu";
+    case VN_BACKEND_CUDA: return "cuda";
+    case VN_BACKEND_REFERENCE: return "reference";
+    }
+    return "unknown";
+}
+
+static int valid_kind(vn_backend_kind kind)
+{
+    return (int)kind >= 0 && (int)kind < VN_BACKEND_KIND_COUNT;
+}
+
+vn_status vn_backend_from_name(const char *name, vn_backend_kind *out)
+{
+    VN_CHECK_NULL(name);
+    VN_CHECK_NULL(out);
+    for (int k = 0; k < VN_BACKEND_KIND_COUNT; k++) {
+        if (strcasecmp(name, vn_backend_name((vn_backend_kind)k)) == 0) {
+            *out = (vn_backend_kind)k;
+            return VN_OK;
+        }
+    }
+    if (strcasecmp(name, "ref") == 0) {
+        *out = VN_BACKEND_REFERENCE;
+        return VN_OK;
+    }
+    return vn_error(VN_ERR_INVALID_ARG, "'%s' is not a backend name; expected auto, cpu, cuda or reference", name);
+}
+
+/* The table for a concrete kind, with the error for AUTO and out-of-range values. */
+static vn_status concrete_table(const char *fn, vn_backend_kind kind, const vn_backend **out)
+{
+    if (!valid_kind(kind) || kind == VN_BACKEND_AUTO)
+        return vn_error(VN_ERR_INVALID_ARG, "%s: backend %d is not a concrete backend (cpu=1, cuda=2, reference=3)",
+                        fn, (int)kind);
+    *out = vn_backend_table(kind);
+    return VN_OK;
+}
+
+vn_status vn_backend_compiled(vn_backend_kind kind, int *out)
+{
+    VN_CHECK_NULL(out);
+    const vn_backend *t = NULL;
+    vn_status s = concrete_table(__func__, kind, &t);
+    if (s != VN_OK)
+        return s;
+    *out = t != NULL;
+    return VN_OK;
+}
+
+vn_status vn_backend_available(vn_backend_kind kind, int *out, const char **reason)
+{
+    VN_CHECK_NULL(out);
+    const vn_backend *t = NULL;
+    vn_status s = concrete_table(__func__, kind, &t);
+    if (s != VN_OK)
+        return s;
+    const char *why = "";
+    if (!t) {
+        *out = 0;
+        why = "not compiled into this build (configure with -Dcuda=enabled where the CUDA Toolkit is installed)";
+    } else {
+        *out = t->available(&why);
+    }
+    if (reason)
+        *reason = *out ? "" : why;
+    return VN_OK;
+}
+
+vn_status vn_device_count(vn_backend_kind kind, int *out)
+{
+    VN_CHECK_NULL(out);
+    const vn_backend *t = NULL;
+    vn_status s = concrete_table(__func__, kind, &t);
+    if (s != VN_OK)
+        return s;
+    if (!t) {
+        *out = 0;
+        return VN_OK;
+    }
+    return t->device_count(out);
+}
+
+vn_status vn_device_get_info(vn_backend_kind kind, int index, vn_device_info *info)
+{
+    VN_CHECK_NULL(info);
+    if (info->version < 1 || info->version > VN_DEVICE_INFO_VERSION)
+        return vn_error(VN_ERR_VERSION, "vn_device_get_info: info->version is %u; this library knows versions 1..%d "
+                        "(initialise with VN_DEVICE_INFO_INIT)", info->version, VN_DEVICE_INFO_VERSION);
+    const vn_backend *t = NULL;
+    vn_status s = concrete_table(__func__, kind, &t);
+    if (s != VN_OK)
+        return s;
+    if (!t)
+        return vn_error(VN_ERR_UNSUPPORTED, "vn_device_get_info: backend '%s' is not compiled in", vn_backend_name(kind));
+    if (index < 0)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_device_get_info: device index %d is negative", index);
+    info->backend = kind;
+    return t->device_info(index, info);
+}
+
+vn_status vn_context_options_init(vn_context_options *opts, unsigned int version)
+{
+    VN_CHECK_NULL(opts);
+    if (version < 1 || version > VN_CONTEXT_OPTIONS_VERSION)
+        return vn_error(VN_ERR_VERSION, "vn_context_options_init: version %u is not one this library knows (1..%d)",
+                        version, VN_CONTEXT_OPTIONS_VERSION);
+    vn_context_options def = VN_CONTEXT_OPTIONS_INIT;
+    *opts = def;
+    opts->version = version;
+    return VN_OK;
+}
+
+static vn_status options_check(const vn_context_options *o)
+{
+    if (o->version < 1 || o->version > VN_CONTEXT_OPTIONS_VERSION)
+        return vn_error(VN_ERR_VERSION, "vn_context_create: options version %u is not one this library knows (1..%d); "
+                        "initialise with VN_CONTEXT_OPTIONS_INIT", o->version, VN_CONTEXT_OPTIONS_VERSION);
+    if (!valid_kind(o->backend))
+        return vn_error(VN_ERR_INVALID_ARG, "vn_context_create: backend %d is out of range", (int)o->backend);
+    if (o->n_threads < 0)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_context_create: n_threads is %d; use 0 for all cores", o->n_threads);
+    if (o->device < 0)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_context_create: device index %d is negative", o->device);
+    return VN_OK;
+}
+
+/* Resolve AUTO and the VN_BACKEND override into a concrete kind. */
+static vn_status choose_backend(vn_backend_kind asked, vn_backend_kind *out)
+{
+    const char *env = getenv("VN_BACKEND");
+    if (env && *env) {
+        vn_status s = vn_backend_from_name(env, &asked);
+        if (s != VN_OK)
+            return vn_error_prefix(s, "environment variable VN_BACKEND: ");
+    }
+    if (asked != VN_BACKEND_AUTO) {
+        *out = asked;
+        return VN_OK;
+    }
+    int ok = 0;
+    const char *why = "";
+    vn_backend_available(VN_BACKEND_CUDA, &ok, &why);
+    if (ok) {
+        *out = VN_BACKEND_CUDA;
+        return VN_OK;
+    }
+    vn_log(VN_LOG_INFO, "backend auto: cuda is unavailable (%s); using cpu", why);
+    *out = VN_BACKEND_CPU;
+    return VN_OK;
+}
+
+vn_status vn_context_create(vn_context **out, const vn_context_options *opts)
+{
+    VN_CHECK_NULL(out);
+    *out = NULL;
+    vn_context_options o = VN_CONTEXT_OPTIONS_INIT;
+    if (opts)
+        o = *opts;
+    vn_status s = options_check(&o);
+    if (s != VN_OK)
+        return s;
+    vn_backend_kind kind = VN_BACKEND_CPU;
+    s = choose_backend(o.backend, &kind);
+    if (s != VN_OK)
+        return s;
+
+    vn_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_context_create: out of memory");
+    ctx->kind = kind;
+    ctx->n_threads = o.n_threads > 0 ? o.n_threads : vn_host_cores();
+    ctx->seed = o.seed;
+    ctx->deterministic = o.deterministic != 0;
+    ctx->device = o.device;
+    vn_backend_config cfg = {ctx->n_threads, ctx->deterministic, ctx->device, ctx->seed};
+    s = vn_be_open(&ctx->be, kind, &cfg);
+    if (s != VN_OK) {
+        free(ctx);
+        return vn_error_prefix(s, "vn_context_create: ");
+    }
+    *out = ctx;
+    return VN_OK;
+}
+
+void vn_context_destroy(vn_context *ctx)
+{
+    if (!ctx)
+        return;
+    vn_be_close(&ctx->be);
+    free(ctx);
+}
+
+vn_status vn_context_backend(const vn_context *ctx, vn_backend_kind *out)
+{
+    VN_CHECK_NULL(ctx);
+    VN_CHECK_NULL(out);
+    *out = ctx->kind;
+    return VN_OK;
+}
+
+vn_status vn_context_threads(const vn_context *ctx, int *out)
+{
+    VN_CHECK_NULL(ctx);
+    VN_CHECK_NULL(out);
+    *out = ctx->n_threads;
+    return VN_OK;
+}
+
+vn_status vn_context_seed(const vn_context *ctx, uint64_t *out)
+{
+    VN_CHECK_NULL(ctx);
+    VN_CHECK_NULL(out);
+    *out = ctx->seed;
+    return VN_OK;
+}

@@ -1,0 +1,29 @@
+/* Internal error and logging helpers: the thread-local message behind vn_last_error(). */
+#ifndef VN_CORE_ERROR_H
+#define VN_CORE_ERROR_H
+
+#include "vnative/common.h"
+
+#if defined(__GNUC__)
+#  define VN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#  define VN_PRINTF(a, b)
+#endif
+
+/* Record a formatted message for vn_last_error() on this thread and return status,
+ * so that error paths read `return vn_error(VN_ERR_SHAPE, "...", ...);`. */
+vn_status vn_error(vn_status status, const char *fmt, ...) VN_PRINTF(2, 3);
+
+/* Prefix the current thread's message with context ("opening x.mp4: ") and return status. */
+vn_status vn_error_prefix(vn_status status, const char *fmt, ...) VN_PRINTF(2, 3);
+
+void vn_log(vn_log_level level, const char *fmt, ...) VN_PRINTF(2, 3);
+
+/* Argument checks for the public entry points. */
+#define VN_CHECK_NULL(p)                                                              \
+    do {                                                                              \
+        if ((p) == NULL)                                                              \
+            return vn_error(VN_ERR_INVALID_ARG, "%s: argument '%s' is NULL", __func__, #p); \
+    } while (0)
+
+#endif
