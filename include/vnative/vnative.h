@@ -13,5 +13,8 @@
 
 #include "vnative/common.h"
 #include "vnative/context.h"
+#include "vnative/tensor.h"
+#include "vnative/video.h"
+#include "vnative/loader.h"
 
 #endif

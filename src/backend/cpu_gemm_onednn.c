@@ -275,6 +275,17 @@ static vn_status execute(vn_onednn_gemm *g, gemm_entry *e, const float *a, const
     return st == dnnl_success ? VN_OK : dnnl_fail(st, "matmul execution");
 }
 
+/* Add bias to every row of every C matrix, for layouts the post-op cannot take. */
+static void add_bias_rows(const vn_gemm_desc *d, const float *bias, float *c)
+{
+    for (int64_t bi = 0; bi < d->batch; bi++)
+        for (int64_t i = 0; i < d->m; i++) {
+            float *row = c + bi * d->stride_c + i * d->ldc;
+            for (int64_t j = 0; j < d->n; j++)
+                row[j] += bias[j];
+        }
+}
+
 /* k == 0: the product is empty, so C = beta*C + bias; oneDNN would not touch C at all. */
 static void gemm_empty_k(const vn_gemm_desc *d, const float *bias, float *c)
 {
@@ -299,15 +310,20 @@ vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const flo
     key.lda = d->lda, key.ldb = d->ldb, key.ldc = d->ldc;
     if (d->batch > 1)
         key.stride_a = d->stride_a, key.stride_b = d->stride_b, key.stride_c = d->stride_c;
-    key.trans_a = d->trans_a != 0, key.trans_b = d->trans_b != 0, key.has_bias = bias != NULL;
+    /* oneDNN 2.6 broadcasts a binary post-op wrongly when C's batches are not densely
+     * packed (gaps between matrices): add the bias in a second pass there. */
+    int bias_after = bias && d->batch > 1 && d->stride_c != d->m * d->ldc;
+    key.trans_a = d->trans_a != 0, key.trans_b = d->trans_b != 0, key.has_bias = bias && !bias_after;
     key.alpha = d->alpha, key.beta = d->beta;
 
     gemm_entry *e = NULL;
     vn_status s = acquire(g, &key, &e);
     if (s != VN_OK)
         return s;
-    s = execute(g, e, a, b, bias, c, n_threads);
+    s = execute(g, e, a, b, bias_after ? NULL : bias, c, n_threads);
     release(g, e);
+    if (s == VN_OK && bias_after)
+        add_bias_rows(d, bias, c);
     return s;
 }
 

@@ -1,0 +1,19 @@
+#include "vn_test.h"
+
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *vn_test_tmpdir(void)
+{
+    static char dir[512];
+    if (dir[0])
+        return dir;
+    const char *base = getenv("VN_TEST_TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    mkdir(base, 0755);
+    snprintf(dir, sizeof dir, "%s/vn-%ld", base, (long)getpid());
+    mkdir(dir, 0755);
+    return dir;
+}

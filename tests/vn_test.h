@@ -1,0 +1,53 @@
+/* Shared helpers for the Check suites. */
+#ifndef VN_TEST_H
+#define VN_TEST_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "vnative/vnative.h"
+
+/* meson test reads exit code 77 as SKIP. */
+#define VN_TEST_SKIP_CODE 77
+
+/* Run a suite, print Check's summary line, and turn the failure count into the exit code. */
+static inline int vn_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* Report why a whole suite cannot run here and exit with the SKIP code. */
+static inline int vn_test_skip(const char *suite, const char *reason)
+{
+    printf("SKIP: %s: %s\n", suite, reason);
+    fflush(stdout);
+    return VN_TEST_SKIP_CODE;
+}
+
+/* Assert a call fails with the given status and leaves a non-empty message. */
+#define VN_ASSERT_FAILS(call, status)                                                               \
+    do {                                                                                            \
+        vn_clear_error();                                                                           \
+        vn_status vn_got_ = (call);                                                                 \
+        ck_assert_msg(vn_got_ == (status), "%s returned %s, expected %s (message: %s)", #call,      \
+                      vn_status_str(vn_got_), vn_status_str(status), vn_last_error());              \
+        ck_assert_msg(vn_last_error()[0] != '\0', "%s failed without a message", #call);            \
+    } while (0)
+
+#define VN_ASSERT_OK(call)                                                                          \
+    do {                                                                                            \
+        vn_status vn_got_ = (call);                                                                 \
+        ck_assert_msg(vn_got_ == VN_OK, "%s returned %s: %s", #call, vn_status_str(vn_got_),        \
+                      vn_last_error());                                                             \
+    } while (0)
+
+/* A scratch directory for fixtures, created on first use under the build tree
+ * (VN_TEST_TMPDIR, set by meson) or /tmp. */
+const char *vn_test_tmpdir(void);
+
+#endif
