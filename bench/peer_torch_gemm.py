@@ -1,0 +1,46 @@
+"""PyTorch's matmul on the shapes in bench/gemm_shapes.txt, one JSON object per shape.
+
+    /usr/bin/python3 bench/peer_torch_gemm.py SHAPES_FILE THREADS
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+
+
+def main(shapes_path, threads):
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    for line in open(shapes_path):
+        parts = line.split()
+        if not parts or parts[0].startswith("#"):
+            continue
+        name = parts[0]
+        batch, m, n, k, ta, tb = (int(x) for x in parts[1:7])
+        a = torch.rand(batch, k, m) if ta else torch.rand(batch, m, k)
+        b = torch.rand(batch, n, k) if tb else torch.rand(batch, k, n)
+        opa = a.transpose(1, 2) if ta else a
+        opb = b.transpose(1, 2) if tb else b
+        if batch == 1:
+            opa, opb = opa[0], opb[0]
+        out = torch.matmul(opa, opb)
+        t0, iters = time.perf_counter(), 0
+        while time.perf_counter() - t0 < 0.05:
+            torch.matmul(opa, opb, out=out)
+            iters += 1
+        reps = int(0.2 / ((time.perf_counter() - t0) / iters)) + 1
+        times = []
+        for _ in range(7):
+            s = time.perf_counter()
+            for _ in range(reps):
+                torch.matmul(opa, opb, out=out)
+            times.append((time.perf_counter() - s) / reps)
+        sec = statistics.median(times)
+        flops = 2.0 * batch * m * n * k
+        print(json.dumps({"name": name, "seconds": sec, "gflops": flops / sec * 1e-9}), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
