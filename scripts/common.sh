@@ -11,7 +11,7 @@ vn_prepare()
         case ":$PATH:" in *":/usr/local/cuda/bin:"*) ;; *) PATH="$PATH:/usr/local/cuda/bin"; export PATH ;; esac
     fi
     if [ -f "$vn_build/build.ninja" ]; then
-        meson setup --reconfigure "$vn_build" "$vn_root" >/dev/null
+        meson setup --reconfigure "$vn_build" "$vn_root" -Dtests=true >/dev/null
     else
         meson setup "$vn_build" "$vn_root" -Dtests=true
     fi
