@@ -248,6 +248,7 @@ static const api_entry api_table[] = {
 
 /* Entries defined by other files of this suite (one per module), NULL-terminated. */
 extern const api_entry api_table_io[];
+extern const api_entry api_table_world[];
 
 static const api_entry *find_entry(const char *name)
 {
@@ -255,6 +256,9 @@ static const api_entry *find_entry(const char *name)
         if (!strcmp(api_table[i].name, name))
             return &api_table[i];
     for (const api_entry *e = api_table_io; e->name; e++)
+        if (!strcmp(e->name, name))
+            return e;
+    for (const api_entry *e = api_table_world; e->name; e++)
         if (!strcmp(e->name, name))
             return e;
     return NULL;

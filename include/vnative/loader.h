@@ -45,7 +45,9 @@ typedef struct vn_loader_options {
 VN_API vn_status vn_loader_options_init(vn_loader_options *opts, unsigned int version);
 
 /* Read the manifest or list the directory (video files by extension, sorted by name).
- * Does not open the videos: bad files are found and skipped while loading. */
+ * Does not open the videos: bad files are found and skipped while loading. The one
+ * exception is a transform without crop_size: then the clip size depends on the videos,
+ * so the first one that opens fixes it and videos of another size are skipped. */
 VN_API vn_status vn_loader_create(vn_loader **out, const vn_loader_options *opts);
 
 /* Stops the workers and frees everything; NULL is a no-op. */

@@ -16,5 +16,6 @@
 #include "vnative/tensor.h"
 #include "vnative/video.h"
 #include "vnative/loader.h"
+#include "vnative/world.h"
 
 #endif

@@ -8,6 +8,9 @@
 
 static const vn_cli_command commands[] = {
     {"info", "version, backends, devices and linked libraries ([--json])", vn_cmd_info},
+    {"probe-video", "a video's exact frame count, keyframes, rotation and colour ([--json])", vn_cmd_probe_video},
+    {"frames", "dump a clip of frames from a video to .npy", vn_cmd_frames},
+    {"world", "procedural physics clips with temporal labels, and a manifest", vn_cmd_world},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -1,0 +1,36 @@
+/*
+ * A small .npy (NumPy format 1.0/2.0) writer and reader for little-endian uint8 and
+ * float32 C-order arrays. Dependency-free on purpose: the CLI compiles it in directly,
+ * since it may only call public vn_* functions of the shared library.
+ */
+#ifndef VN_IO_NPY_H
+#define VN_IO_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum vn_npy_dtype {
+    VN_NPY_U8 = 0,
+    VN_NPY_F32 = 1
+} vn_npy_dtype;
+
+#define VN_NPY_MAX_DIMS 8
+
+/* Write a C-order array. Returns 0, or -1 with a message in err (err_cap bytes). */
+int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data, char *err,
+                 size_t err_cap);
+
+typedef struct vn_npy_array {
+    vn_npy_dtype dtype;
+    int ndim;
+    int64_t shape[VN_NPY_MAX_DIMS];
+    void *data; /* malloc'd; free with vn_npy_free */
+    size_t nbytes;
+} vn_npy_array;
+
+/* Read an array written by vn_npy_write or numpy ('|u1' or '<f4', C order).
+ * Returns 0, or -1 with a message in err. */
+int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap);
+void vn_npy_free(vn_npy_array *a);
+
+#endif
