@@ -96,9 +96,7 @@ vn_status vn_device_count(vn_backend_kind kind, int *out)
 vn_status vn_device_get_info(vn_backend_kind kind, int index, vn_device_info *info)
 {
     VN_CHECK_NULL(info);
-    if (info->version < 1 || info->version > VN_DEVICE_INFO_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_device_get_info: info->version is %u; this library knows versions 1..%d "
-                        "(initialise with VN_DEVICE_INFO_INIT)", info->version, VN_DEVICE_INFO_VERSION);
+    VN_CHECK_VERSION("vn_device_get_info", "info", info->version, VN_DEVICE_INFO_VERSION, "VN_DEVICE_INFO_INIT");
     const vn_backend *t = NULL;
     vn_status s = concrete_table(__func__, kind, &t);
     if (s != VN_OK)
@@ -111,23 +109,11 @@ vn_status vn_device_get_info(vn_backend_kind kind, int index, vn_device_info *in
     return t->device_info(index, info);
 }
 
-vn_status vn_context_options_init(vn_context_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_CONTEXT_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_context_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_CONTEXT_OPTIONS_VERSION);
-    vn_context_options def = VN_CONTEXT_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_context_options_init, vn_context_options, VN_CONTEXT_OPTIONS_VERSION, VN_CONTEXT_OPTIONS_INIT)
 
 static vn_status options_check(const vn_context_options *o)
 {
-    if (o->version < 1 || o->version > VN_CONTEXT_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_context_create: options version %u is not one this library knows (1..%d); "
-                        "initialise with VN_CONTEXT_OPTIONS_INIT", o->version, VN_CONTEXT_OPTIONS_VERSION);
+    VN_CHECK_VERSION("vn_context_create", "options", o->version, VN_CONTEXT_OPTIONS_VERSION, "VN_CONTEXT_OPTIONS_INIT");
     if (!valid_kind(o->backend))
         return vn_error(VN_ERR_INVALID_ARG, "vn_context_create: backend %d is out of range", (int)o->backend);
     if (o->n_threads < 0)

@@ -26,4 +26,27 @@ void vn_log(vn_log_level level, const char *fmt, ...) VN_PRINTF(2, 3);
             return vn_error(VN_ERR_INVALID_ARG, "%s: argument '%s' is NULL", __func__, #p); \
     } while (0)
 
+/* A versioned struct's version field must be one this build knows (1..current);
+ * otherwise fail with VN_ERR_VERSION naming the function, the struct and its _INIT macro. */
+#define VN_CHECK_VERSION(fn, what, got, current, init_macro)                                       \
+    do {                                                                                           \
+        if ((got) < 1 || (got) > (current))                                                        \
+            return vn_error(VN_ERR_VERSION,                                                        \
+                            "%s: %s version %u is not one this library knows (1..%u); initialise " \
+                            "it with " init_macro,                                                 \
+                            (fn), (what), (unsigned)(got), (unsigned)(current));                   \
+    } while (0)
+
+/* The body of every vn_x_options_init(opts, version): the defaults of that version. */
+#define VN_DEFINE_OPTIONS_INIT(fn_name, type, current, init_value)                                 \
+    vn_status fn_name(type *opts, unsigned int version)                                            \
+    {                                                                                              \
+        VN_CHECK_NULL(opts);                                                                       \
+        VN_CHECK_VERSION(#fn_name, "requested", version, current, #init_value);                    \
+        type def_ = init_value;                                                                    \
+        *opts = def_;                                                                              \
+        opts->version = version;                                                                   \
+        return VN_OK;                                                                              \
+    }
+
 #endif

@@ -7,23 +7,11 @@
 #include <math.h>
 #include <stdlib.h>
 
-vn_status vn_clip_options_init(vn_clip_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_CLIP_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_clip_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_CLIP_OPTIONS_VERSION);
-    vn_clip_options def = VN_CLIP_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_clip_options_init, vn_clip_options, VN_CLIP_OPTIONS_VERSION, VN_CLIP_OPTIONS_INIT)
 
 static vn_status clip_check(const char *fn, const vn_clip_options *c)
 {
-    if (c->version < 1 || c->version > VN_CLIP_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "%s: clip options version %u is not one this library knows (1..%d); "
-                        "initialise with VN_CLIP_OPTIONS_INIT", fn, c->version, VN_CLIP_OPTIONS_VERSION);
+    VN_CHECK_VERSION(fn, "clip options", c->version, VN_CLIP_OPTIONS_VERSION, "VN_CLIP_OPTIONS_INIT");
     if (c->n_frames < 1)
         return vn_error(VN_ERR_INVALID_ARG, "%s: n_frames is %d; a clip needs at least 1 frame", fn, c->n_frames);
     if (c->stride < 0)

@@ -27,23 +27,11 @@
 
 /* ---- transforms ---------------------------------------------------------------------- */
 
-vn_status vn_transform_options_init(vn_transform_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_TRANSFORM_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_transform_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_TRANSFORM_OPTIONS_VERSION);
-    vn_transform_options def = VN_TRANSFORM_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_transform_options_init, vn_transform_options, VN_TRANSFORM_OPTIONS_VERSION, VN_TRANSFORM_OPTIONS_INIT)
 
 vn_status vn_transform_check(const char *fn, const vn_transform_options *t)
 {
-    if (t->version < 1 || t->version > VN_TRANSFORM_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "%s: transform version %u is not one this library knows (1..%d); "
-                        "initialise with VN_TRANSFORM_OPTIONS_INIT", fn, t->version, VN_TRANSFORM_OPTIONS_VERSION);
+    VN_CHECK_VERSION(fn, "transform options", t->version, VN_TRANSFORM_OPTIONS_VERSION, "VN_TRANSFORM_OPTIONS_INIT");
     if (t->short_side < 0 || t->short_side > VN_MAX_SIDE)
         return vn_error(VN_ERR_INVALID_ARG, "%s: short_side is %d; expected 0 (keep) or 1..%d", fn, t->short_side,
                         VN_MAX_SIDE);

@@ -9,23 +9,11 @@
 #include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 
-vn_status vn_video_open_options_init(vn_video_open_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_VIDEO_OPEN_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_video_open_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_VIDEO_OPEN_OPTIONS_VERSION);
-    vn_video_open_options def = VN_VIDEO_OPEN_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_video_open_options_init, vn_video_open_options, VN_VIDEO_OPEN_OPTIONS_VERSION, VN_VIDEO_OPEN_OPTIONS_INIT)
 
 static vn_status options_check(const char *fn, const vn_video_open_options *o)
 {
-    if (o->version < 1 || o->version > VN_VIDEO_OPEN_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "%s: options version %u is not one this library knows (1..%d); "
-                        "initialise with VN_VIDEO_OPEN_OPTIONS_INIT", fn, o->version, VN_VIDEO_OPEN_OPTIONS_VERSION);
+    VN_CHECK_VERSION(fn, "options", o->version, VN_VIDEO_OPEN_OPTIONS_VERSION, "VN_VIDEO_OPEN_OPTIONS_INIT");
     if (o->n_threads < 0)
         return vn_error(VN_ERR_INVALID_ARG, "%s: n_threads is %d; use 0 to let the library choose", fn, o->n_threads);
     if (!(o->timeout_s >= 0) || isinf(o->timeout_s))
@@ -559,9 +547,7 @@ vn_status vn_video_get_info(const vn_video *video, vn_video_info *info)
 {
     VN_CHECK_NULL(video);
     VN_CHECK_NULL(info);
-    if (info->version < 1 || info->version > VN_VIDEO_INFO_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_video_get_info: info->version is %u; this library knows versions 1..%d "
-                        "(initialise with VN_VIDEO_INFO_INIT)", info->version, VN_VIDEO_INFO_VERSION);
+    VN_CHECK_VERSION("vn_video_get_info", "info", info->version, VN_VIDEO_INFO_VERSION, "VN_VIDEO_INFO_INIT");
     unsigned int version = info->version;
     *info = video->info;
     info->version = version;

@@ -30,17 +30,7 @@ struct vn_video_writer {
     enum writer_state state;
 };
 
-vn_status vn_video_writer_options_init(vn_video_writer_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_VIDEO_WRITER_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_video_writer_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_VIDEO_WRITER_OPTIONS_VERSION);
-    vn_video_writer_options def = VN_VIDEO_WRITER_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_video_writer_options_init, vn_video_writer_options, VN_VIDEO_WRITER_OPTIONS_VERSION, VN_VIDEO_WRITER_OPTIONS_INIT)
 
 static const char *encoder_for(vn_video_codec codec)
 {
@@ -86,10 +76,7 @@ static const char *muxer_for(const char *path)
 
 static vn_status options_check(const vn_video_writer_options *o)
 {
-    if (o->version < 1 || o->version > VN_VIDEO_WRITER_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_video_writer_create: options version %u is not one this library knows "
-                        "(1..%d); initialise with VN_VIDEO_WRITER_OPTIONS_INIT", o->version,
-                        VN_VIDEO_WRITER_OPTIONS_VERSION);
+    VN_CHECK_VERSION("vn_video_writer_create", "options", o->version, VN_VIDEO_WRITER_OPTIONS_VERSION, "VN_VIDEO_WRITER_OPTIONS_INIT");
     if (o->width < 1 || o->height < 1 || o->width > 16384 || o->height > 16384)
         return vn_error(VN_ERR_INVALID_ARG, "vn_video_writer_create: frame size %dx%d is outside 1..16384", o->width,
                         o->height);

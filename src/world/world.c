@@ -36,24 +36,12 @@ vn_status vn_world_task_from_name(const char *name, vn_world_task *out)
                     "intphys or future", name);
 }
 
-vn_status vn_world_options_init(vn_world_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_WORLD_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_world_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_WORLD_OPTIONS_VERSION);
-    vn_world_options def = VN_WORLD_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_world_options_init, vn_world_options, VN_WORLD_OPTIONS_VERSION, VN_WORLD_OPTIONS_INIT)
 
 static vn_status check_options(const vn_world_options *o)
 {
     const char *fn = "vn_world_create";
-    if (o->version < 1 || o->version > VN_WORLD_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "%s: options version %u is not one this library knows (1..%d); initialise "
-                        "with VN_WORLD_OPTIONS_INIT", fn, o->version, VN_WORLD_OPTIONS_VERSION);
+    VN_CHECK_VERSION(fn, "options", o->version, VN_WORLD_OPTIONS_VERSION, "VN_WORLD_OPTIONS_INIT");
     if (o->n_frames < 2 || o->n_frames > 4096)
         return vn_error(VN_ERR_INVALID_ARG, "%s: n_frames is %d; expected 2..4096", fn, o->n_frames);
     if (o->size < 16 || o->size > 256)
