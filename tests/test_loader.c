@@ -250,6 +250,41 @@ START_TEST(manifest_parses_every_row_form)
 }
 END_TEST
 
+/* A header with other columns, in another order, maps the known ones by name: the
+ * form `vnative world` writes. */
+START_TEST(manifest_header_maps_columns_by_name)
+{
+    char path[700], dir[600];
+    path_in(dir, sizeof dir, g_dir, "named");
+    ck_assert_int_eq(lf_mkdir(dir), 0);
+    path_in(path, sizeof path, dir, "manifest.csv");
+    write_text(path, "path,label,task,split,seed,index,params\n"
+                     "c0.mp4,1,aot,train,5,0,\"{\"\"a\"\": 1, \"\"b\"\": [2, 3]}\"\n"
+                     "c1.mp4,0,aot,val,5,1,{}\n");
+    vn_loader_items it;
+    VN_ASSERT_OK(vn_loader_items_read(path, &it));
+    ck_assert_int_eq(it.n, 2);
+    ck_assert_int_eq(it.v[0].label, 1);
+    ck_assert_int_eq(it.v[1].label, 0);
+    ck_assert(it.v[0].start_s < 0 && it.v[1].start_s < 0);
+    char want[700];
+    fmt_into(want, sizeof want, "%s/c1.mp4", dir);
+    ck_assert_str_eq(it.v[1].path, want);
+    vn_loader_items_free(&it);
+
+    write_text(path, "end_s,note,label,start_s,path\n"
+                     "2.5,x,4,1,a.mp4\n"
+                     ",y,,,b.mp4\n");
+    VN_ASSERT_OK(vn_loader_items_read(path, &it));
+    ck_assert_int_eq(it.n, 2);
+    ck_assert_int_eq(it.v[0].label, 4);
+    ck_assert(it.v[0].start_s == 1.0 && it.v[0].end_s == 2.5);
+    ck_assert_int_eq(it.v[1].label, -1);
+    ck_assert(it.v[1].start_s < 0);
+    vn_loader_items_free(&it);
+}
+END_TEST
+
 static const struct {
     const char *text;
     int line;
@@ -268,6 +303,10 @@ static const struct {
     {"a\"b.mp4\n", 1, "quote inside"},
     {"# only comments\n\n", 0, "has no rows"},
     {"path,label\n", 0, "has no rows"},
+    {"path,label,task\na.mp4,1,aot\nb.mp4,0\n", 3, "as many fields as the header"},
+    {"path,task,path\na.mp4,aot,b.mp4\n", 1, "names a column twice"},
+    {"path,start_s,task\na.mp4,1,aot\n", 1, "only one of start_s and end_s"},
+    {"path,task,label\na.mp4,aot,dog\n", 2, "label 'dog'"},
 };
 
 START_TEST(manifest_malformed_rows_name_the_line)
@@ -982,6 +1021,7 @@ static Suite *loader_suite(void)
     TCase *tc = tcase_create("loader");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, manifest_parses_every_row_form);
+    tcase_add_test(tc, manifest_header_maps_columns_by_name);
     tcase_add_test(tc, manifest_malformed_rows_name_the_line);
     tcase_add_test(tc, missing_sources_and_missing_videos);
     tcase_add_test(tc, directory_lists_videos_sorted);

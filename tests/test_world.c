@@ -514,7 +514,7 @@ START_TEST(cli_mp4_export_reads_back_through_the_loader)
     snprintf(args, sizeof args, "world --task gravity --count 4 --frames 8 --size 32 --seed 5 --format mp4 "
                                 "--out '%s' 2>/dev/null", dir);
     ck_assert_int_eq(run_cli(args), 0);
-    snprintf(path, sizeof path, "%s/loader.csv", dir);
+    snprintf(path, sizeof path, "%s/manifest.csv", dir);
     vn_clip_options clip = VN_CLIP_OPTIONS_INIT;
     clip.n_frames = 8;
     clip.start = 0;

@@ -40,8 +40,8 @@ static void usage(FILE *f)
             "  --test X          fraction of clip pairs in the test split (default 0.1)\n"
             "  --fps X           mp4 frame rate (default 25)\n"
             "  --threads N       rendering threads (default: every core)\n\n"
-            "Clips 2k and 2k+1 have opposite labels and always share a split. For mp4 output,\n"
-            "DIR/loader.csv lists path,label only, in the manifest format vn_loader reads.\n");
+            "Clips 2k and 2k+1 have opposite labels and always share a split. vn_loader reads\n"
+            "DIR/manifest.csv as it is (its header names the path and label columns).\n");
 }
 
 static int parse_i64(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out)
@@ -305,21 +305,12 @@ int vn_cmd_world(int argc, char **argv)
     char path[4352];
     snprintf(path, sizeof path, "%s/manifest.csv", out_dir);
     FILE *man = fopen(path, "w");
-    FILE *lman = NULL;
-    if (man && mp4) {
-        snprintf(path, sizeof path, "%s/loader.csv", out_dir);
-        lman = fopen(path, "w");
-    }
-    if (!man || (mp4 && !lman)) {
+    if (!man) {
         fprintf(stderr, "vnative %s: cannot write %s: %s\n", CMD, path, strerror(errno));
-        if (man)
-            fclose(man);
         vn_world_destroy(world);
         return 1;
     }
     fprintf(man, "path,label,task,split,seed,index,params\n");
-    if (lman)
-        fprintf(lman, "path,label\n");
 
     /* Zero-padded names sort in index order: as wide as the largest index, at least 7. */
     int width = 7;
@@ -403,8 +394,6 @@ int vn_cmd_world(int argc, char **argv)
                     split_of((uint64_t)seed, index, val, test), (unsigned long long)seed, (long long)index);
             csv_quoted(man, desc);
             fputc('\n', man);
-            if (lman)
-                fprintf(lman, "%s,%d\n", name, labels[i]);
         }
         if (rc == 0)
             progress_tick(&pr, n);
@@ -415,10 +404,6 @@ int vn_cmd_world(int argc, char **argv)
     vn_world_destroy(world);
     if (fclose(man) != 0 && rc == 0) {
         fprintf(stderr, "vnative %s: writing %s/manifest.csv failed\n", CMD, out_dir);
-        rc = 1;
-    }
-    if (lman && fclose(lman) != 0 && rc == 0) {
-        fprintf(stderr, "vnative %s: writing %s/loader.csv failed\n", CMD, out_dir);
         rc = 1;
     }
     return rc;

@@ -68,25 +68,13 @@ static uint64_t stream_id(uint64_t domain, int64_t epoch, int64_t item)
     return mix64(mix64(domain + (uint64_t)epoch * 0x9e3779b97f4a7c15ULL) + (uint64_t)item * 0xd6e8feb86659fd93ULL);
 }
 
-vn_status vn_loader_options_init(vn_loader_options *opts, unsigned int version)
-{
-    VN_CHECK_NULL(opts);
-    if (version < 1 || version > VN_LOADER_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_loader_options_init: version %u is not one this library knows (1..%d)",
-                        version, VN_LOADER_OPTIONS_VERSION);
-    vn_loader_options def = VN_LOADER_OPTIONS_INIT;
-    *opts = def;
-    opts->version = version;
-    return VN_OK;
-}
+VN_DEFINE_OPTIONS_INIT(vn_loader_options_init, vn_loader_options, VN_LOADER_OPTIONS_VERSION, VN_LOADER_OPTIONS_INIT)
 
 /* ---- option checks ----------------------------------------------------------------- */
 
 static vn_status check_clip(const vn_clip_options *c)
 {
-    if (c->version < 1 || c->version > VN_CLIP_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_loader_create: clip options version %u is not one this library knows "
-                        "(1..%d); initialise with VN_CLIP_OPTIONS_INIT", c->version, VN_CLIP_OPTIONS_VERSION);
+    VN_CHECK_VERSION("vn_loader_create", "clip options", c->version, VN_CLIP_OPTIONS_VERSION, "VN_CLIP_OPTIONS_INIT");
     if (c->n_frames < 1)
         return vn_error(VN_ERR_INVALID_ARG, "vn_loader_create: clip n_frames is %d; expected >= 1", c->n_frames);
     if (c->stride < 0)
@@ -108,10 +96,8 @@ static int in_range(float v, float lo, float hi)
 
 static vn_status check_transform(const vn_transform_options *t)
 {
-    if (t->version < 1 || t->version > VN_TRANSFORM_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_loader_create: transform options version %u is not one this library "
-                        "knows (1..%d); initialise with VN_TRANSFORM_OPTIONS_INIT", t->version,
-                        VN_TRANSFORM_OPTIONS_VERSION);
+    VN_CHECK_VERSION("vn_loader_create", "transform options", t->version, VN_TRANSFORM_OPTIONS_VERSION,
+                     "VN_TRANSFORM_OPTIONS_INIT");
     if (t->short_side < 0 || t->crop_size < 0)
         return vn_error(VN_ERR_INVALID_ARG, "vn_loader_create: transform short_side %d and crop_size %d must be >= 0",
                         t->short_side, t->crop_size);
@@ -135,9 +121,7 @@ static vn_status check_transform(const vn_transform_options *t)
 
 static vn_status check_options(const vn_loader_options *o)
 {
-    if (o->version < 1 || o->version > VN_LOADER_OPTIONS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_loader_create: options version %u is not one this library knows (1..%d); "
-                        "initialise with VN_LOADER_OPTIONS_INIT", o->version, VN_LOADER_OPTIONS_VERSION);
+    VN_CHECK_VERSION("vn_loader_create", "options", o->version, VN_LOADER_OPTIONS_VERSION, "VN_LOADER_OPTIONS_INIT");
     if (!o->source)
         return vn_error(VN_ERR_INVALID_ARG, "vn_loader_create: opts->source is NULL; give a CSV manifest or a directory");
     if (o->batch_size < 1)
@@ -515,9 +499,7 @@ vn_status vn_loader_get_stats(const vn_loader *loader, vn_loader_stats *stats)
 {
     VN_CHECK_NULL(loader);
     VN_CHECK_NULL(stats);
-    if (stats->version < 1 || stats->version > VN_LOADER_STATS_VERSION)
-        return vn_error(VN_ERR_VERSION, "vn_loader_get_stats: stats->version is %u; this library knows versions 1..%d "
-                        "(initialise with VN_LOADER_STATS_INIT)", stats->version, VN_LOADER_STATS_VERSION);
+    VN_CHECK_VERSION("vn_loader_get_stats", "stats", stats->version, VN_LOADER_STATS_VERSION, "VN_LOADER_STATS_INIT");
     /* The mutex guards the counters the workers update; locking it does not change the loader. */
     vn_loader_queue *q = (vn_loader_queue *)&loader->q;
     pthread_mutex_lock(&q->mu);

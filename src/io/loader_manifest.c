@@ -2,12 +2,16 @@
  * The loader's item list: a CSV manifest or a directory of videos.
  *
  * Manifest rules (docs/VIDEO.md, "Loader"):
- *  - one row per clip: path[,label][,start_s,end_s]; so 1 field is a path, 2 are
- *    path,label, 3 are path,start_s,end_s and 4 are path,label,start_s,end_s;
+ *  - without a header, one row per clip: path[,label][,start_s,end_s]; so 1 field is a
+ *    path, 2 are path,label, 3 are path,start_s,end_s and 4 are path,label,start_s,end_s;
+ *  - a header row (a first row with a field "path", any case) naming only those columns in that
+ *    order changes nothing: rows stay positional as above;
+ *  - any other header row maps columns by name: path, and optionally label, start_s and
+ *    end_s; other columns (such as the task, split and scene parameters that `vnative
+ *    world` writes) are ignored, and every row must have as many fields as the header;
  *  - an empty label field means "no label" (-1); empty start and end mean the whole video;
  *  - fields may be double-quoted ("a,b.mp4", "" for a quote) and are trimmed of blanks;
- *  - blank lines and lines starting with '#' are ignored; so is a header row, recognised
- *    by a first field of "path" (any case), wherever the first non-comment row is;
+ *  - blank lines and lines starting with '#' are ignored;
  *  - relative paths are resolved against the manifest's directory, not the cwd, so a
  *    dataset folder can be moved as a whole.
  * Any other row is an error naming the manifest, the line and what is wrong: a typo in
@@ -26,7 +30,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#define MAX_FIELDS 4
+#define MAX_FIELDS 64
+#define MAX_POSITIONAL 4
 
 static const char *const video_exts[] = {
     "mp4", "m4v", "mov", "avi", "mkv", "webm", "ogv", "ogg", "mpg", "mpeg",
@@ -109,7 +114,7 @@ static const char *split_csv(char *line, csv_row *row)
     char *p = line;
     for (;;) {
         if (row->n == MAX_FIELDS)
-            return "more than 4 fields (expected path[,label][,start_s,end_s])";
+            return "more than 64 fields";
         while (*p == ' ' || *p == '\t')
             p++;
         if (*p == '"') {
@@ -186,21 +191,73 @@ static vn_status row_error(const char *manifest, long long line, const char *wha
 }
 
 /* Turn one split row into an item. */
-static vn_status parse_row(const char *manifest, const char *dir, long long line, const csv_row *row,
-                           vn_loader_items *out)
+/* The first row is a header when one of its fields is the column name "path". */
+static int names_path(const csv_row *row)
 {
-    const char *path = row->fields[0];
+    for (int i = 0; i < row->n; i++)
+        if (!strcasecmp(row->fields[i], "path"))
+            return 1;
+    return 0;
+}
+
+/* Where each known column is in a row: -1 when absent. */
+typedef struct column_map {
+    int n_header; /* 0 without a header row: positional columns */
+    int path, label, start, end;
+} column_map;
+
+/* Read a header row into map; other column names are kept out of the way, not rejected. */
+static const char *read_header(const csv_row *row, column_map *map)
+{
+    map->n_header = row->n;
+    map->path = map->label = map->start = map->end = -1;
+    for (int i = 0; i < row->n; i++) {
+        int *slot = !strcasecmp(row->fields[i], "path")      ? &map->path
+                    : !strcasecmp(row->fields[i], "label")   ? &map->label
+                    : !strcasecmp(row->fields[i], "start_s") ? &map->start
+                    : !strcasecmp(row->fields[i], "end_s")   ? &map->end
+                                                             : NULL;
+        if (slot && *slot >= 0)
+            return "the header names a column twice";
+        if (slot)
+            *slot = i;
+    }
+    if ((map->start < 0) != (map->end < 0))
+        return "the header has only one of start_s and end_s; name both or neither";
+    /* The documented positional header (path[,label][,start_s,end_s]) keeps rows positional,
+     * so that rows of that manifest may leave trailing columns out. */
+    int known = (map->path >= 0) + (map->label >= 0) + (map->start >= 0) + (map->end >= 0);
+    int in_order = map->path == 0 && (map->label < 0 || map->label == 1) &&
+                   (map->start < 0 || map->start == 1 + (map->label >= 0)) && (map->end < 0 || map->end == map->start + 1);
+    if (known == row->n && in_order)
+        map->n_header = 0;
+    return NULL;
+}
+
+/* The columns of a row without a header, from how many fields it has. */
+static const char *positional(const csv_row *row, column_map *map)
+{
+    if (row->n > MAX_POSITIONAL)
+        return "more than 4 fields (expected path[,label][,start_s,end_s]; to keep more columns, "
+               "start the manifest with a header row naming them, e.g. path,label,...)";
+    map->path = 0;
+    map->label = row->n == 2 || row->n == 4 ? 1 : -1;
+    map->start = row->n == 3 ? 1 : row->n == 4 ? 2 : -1;
+    map->end = map->start >= 0 ? map->start + 1 : -1;
+    return NULL;
+}
+
+static vn_status parse_row(const char *manifest, const char *dir, long long line, const csv_row *row,
+                           const column_map *map, vn_loader_items *out)
+{
+    const char *path = row->fields[map->path];
     if (!path[0])
         return row_error(manifest, line, "the path field is empty");
     int64_t label = -1;
     double start_s = -1.0, end_s = -1.0;
-    const char *label_f = NULL, *start_f = NULL, *end_f = NULL;
-    switch (row->n) {
-    case 1: break;
-    case 2: label_f = row->fields[1]; break;
-    case 3: start_f = row->fields[1]; end_f = row->fields[2]; break;
-    case 4: label_f = row->fields[1]; start_f = row->fields[2]; end_f = row->fields[3]; break;
-    }
+    const char *label_f = map->label >= 0 ? row->fields[map->label] : NULL;
+    const char *start_f = map->start >= 0 ? row->fields[map->start] : NULL;
+    const char *end_f = map->end >= 0 ? row->fields[map->end] : NULL;
     char msg[512];
     if (label_f && label_f[0] && !parse_label(label_f, &label)) {
         snprintf(msg, sizeof msg, "label '%s' is not a non-negative integer", label_f);
@@ -248,6 +305,7 @@ vn_status vn_loader_items_read_manifest(const char *path, vn_loader_items *out)
     size_t line_cap = 0;
     long long line_no = 0;
     int seen_row = 0;
+    column_map header = {0, -1, -1, -1, -1};
     vn_status s = dir ? VN_OK : vn_error(VN_ERR_OUT_OF_MEMORY, "loader: out of memory reading %s", path);
     ssize_t len;
     while (s == VN_OK && (len = getline(&line, &line_cap, f)) != -1) {
@@ -273,12 +331,23 @@ vn_status vn_loader_items_read_manifest(const char *path, vn_loader_items *out)
             s = row_error(path, line_no, syntax);
             break;
         }
-        if (!seen_row && strcasecmp(row.fields[0], "path") == 0) {
+        if (!seen_row && names_path(&row)) {
             seen_row = 1;
+            const char *bad = read_header(&row, &header);
+            if (bad)
+                s = row_error(path, line_no, bad);
             continue;
         }
         seen_row = 1;
-        s = parse_row(path, dir, line_no, &row, out);
+        column_map map = header;
+        const char *bad = header.n_header ? NULL : positional(&row, &map);
+        if (!bad && header.n_header && row.n != header.n_header)
+            bad = "the row does not have as many fields as the header";
+        if (bad) {
+            s = row_error(path, line_no, bad);
+            break;
+        }
+        s = parse_row(path, dir, line_no, &row, &map, out);
     }
     if (s == VN_OK && ferror(f))
         s = vn_error(VN_ERR_IO, "loader: reading manifest %s failed", path);
