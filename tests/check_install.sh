@@ -23,3 +23,14 @@ echo "$out"
 echo "$out" | grep -q "^vnative " || { echo "user program did not run"; exit 1; }
 LD_LIBRARY_PATH="$libdir" ldd "$dest/user_program" | grep -q "$libdir/libvnative.so" || { echo "user program did not load the installed library"; exit 1; }
 echo "install ok"
+
+# A CUDA build installs its backend module beside the library, exporting one entry point.
+if [ "${3:-false}" = "true" ]; then
+    module="$libdir/vnative/libvnative-cuda.so"
+    [ -f "$module" ] || { echo "the CUDA module is not installed at $module"; exit 1; }
+    exports=$(nm -D --defined-only "$module" | awk '{print $NF}' | sed 's/@.*//' | grep -v '^VNATIVE_CUDA_[0-9]*$')
+    [ "$exports" = "vn_cuda_module_entry" ] || { echo "the CUDA module exports: $exports"; exit 1; }
+    LD_LIBRARY_PATH="$libdir" ldd "$libdir/libvnative.so" | grep -q -E 'libcudart|libcublas' &&
+        { echo "libvnative links the CUDA libraries itself; only the module may"; exit 1; }
+    echo "cuda module ok: $module"
+fi

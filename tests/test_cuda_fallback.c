@@ -91,6 +91,8 @@ START_TEST(reason_is_given_when_unavailable)
     const char *why = NULL;
     int ok = cuda_available(&why);
     ck_assert_ptr_nonnull(why);
+    printf("cuda backend: %s%s\n", ok ? "available" : "unavailable: ", ok ? "" : why);
+    fflush(stdout);
     if (ok) {
         ck_assert_str_eq(why, "");
         return;
@@ -199,6 +201,44 @@ START_TEST(auto_falls_back_to_cpu)
 }
 END_TEST
 
+/* Whether a library whose file name contains name is mapped into this process. */
+static int mapped(const char *name)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[1024];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f))
+        found = strstr(line, name) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* The CUDA libraries (about 150 MB resident) are mapped only when CUDA is used: an AUTO
+ * context and every query on a machine without a driver leave them out. */
+START_TEST(cuda_libraries_load_only_when_used)
+{
+    const char *why = "";
+    if (cuda_available(&why))
+        return; /* with a GPU, AUTO picks CUDA and the module is loaded on purpose */
+    ck_assert_msg(!mapped("libcublas"), "cuBLAS is mapped before any CUDA use");
+    vn_context *ctx = NULL;
+    VN_ASSERT_OK(vn_context_create(&ctx, NULL));
+    vn_context_destroy(ctx);
+    int n = -1, compiled = 0;
+    VN_ASSERT_OK(vn_device_count(VN_BACKEND_CUDA, &n));
+    VN_ASSERT_OK(vn_backend_compiled(VN_BACKEND_CUDA, &compiled));
+    const char *name, *ver;
+    VN_ASSERT_OK(vn_component_version(VN_COMPONENT_CUBLAS, &name, &ver));
+    ck_assert_int_eq(compiled, 1);
+    ck_assert_msg(!mapped("libcublas") && !mapped("libcudart") && !mapped("libvnative-cuda"),
+                  "an AUTO context or a query loaded the CUDA module on a machine without a driver");
+    /* Asking for the table itself loads the module and, through it, cuBLAS. */
+    ck_assert_ptr_nonnull(vn_backend_table(VN_BACKEND_CUDA));
+    ck_assert(mapped("libvnative-cuda") && mapped("libcublas"));
+}
+END_TEST
+
 static Suite *fallback_suite(void)
 {
     Suite *s = suite_create("cuda_fallback");
@@ -210,15 +250,13 @@ static Suite *fallback_suite(void)
     tcase_add_test(tc, devices_without_gpu);
     tcase_add_test(tc, explicit_cuda_context);
     tcase_add_test(tc, auto_falls_back_to_cpu);
+    tcase_add_test(tc, cuda_libraries_load_only_when_used);
     suite_add_tcase(s, tc);
     return s;
 }
 
 int main(void)
 {
-    const char *why = "";
-    int ok = 0;
-    vn_backend_available(VN_BACKEND_CUDA, &ok, &why);
-    printf("cuda backend: %s%s\n", ok ? "available" : "unavailable: ", ok ? "" : why);
+    /* No CUDA call here: a child forked by Check cannot use CUDA once the parent has. */
     return vn_test_run(fallback_suite());
 }

@@ -102,12 +102,17 @@ typedef struct vn_backend {
 
 extern const vn_backend vn_backend_cpu;
 extern const vn_backend vn_backend_reference;
-#ifdef VN_HAVE_CUDA
-extern const vn_backend vn_backend_cuda;
-#endif
 
-/* The table of a backend, or NULL when it is not compiled in (or for AUTO). */
+/* Whether the build contains the backend (for CUDA: whether its module was built). */
+int vn_backend_is_compiled(vn_backend_kind kind);
+
+/* The table of a backend, or NULL when it is not compiled in (or for AUTO). For CUDA
+ * this loads the CUDA module on first use (cuda/cuda_module.h). */
 const vn_backend *vn_backend_table(vn_backend_kind kind);
+
+/* Whether the backend can run here now. On CPU-only machines this answers for CUDA
+ * without loading the module. *why (static, may be NULL) says why not. */
+int vn_backend_usable(vn_backend_kind kind, const char **why);
 
 /*
  * A backend instance: what a context holds and what ops run on. The vn_be_*

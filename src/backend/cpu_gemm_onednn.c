@@ -304,6 +304,18 @@ vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const flo
         gemm_empty_k(d, bias, c);
         return VN_OK;
     }
+    /* With A and B both broadcast, oneDNN cannot infer C's batch from its inputs and
+     * rejects the descriptor; each output matrix is one plain GEMM on the same operands. */
+    if (d->batch > 1 && d->stride_a == 0 && d->stride_b == 0) {
+        vn_gemm_desc one = *d;
+        one.batch = 1;
+        for (int64_t bi = 0; bi < d->batch; bi++) {
+            vn_status s = vn_onednn_gemm_run(g, &one, a, b, bias, c + bi * d->stride_c, n_threads);
+            if (s != VN_OK)
+                return s;
+        }
+        return VN_OK;
+    }
     gemm_key key;
     memset(&key, 0, sizeof key);
     key.m = d->m, key.n = d->n, key.k = d->k, key.batch = d->batch;

@@ -1,5 +1,8 @@
 #include "backend/backend.h"
 #include "core/error.h"
+#ifdef VN_HAVE_CUDA
+#include "cuda_module.h"
+#endif
 
 #include <string.h>
 
@@ -17,13 +20,55 @@ const vn_backend *vn_backend_table(vn_backend_kind kind)
     case VN_BACKEND_CPU: return &vn_backend_cpu;
     case VN_BACKEND_REFERENCE: return &vn_backend_reference;
 #ifdef VN_HAVE_CUDA
-    case VN_BACKEND_CUDA: return &vn_backend_cuda;
+    case VN_BACKEND_CUDA: return vn_cuda_module_backend(NULL);
 #else
     case VN_BACKEND_CUDA: return NULL;
 #endif
     case VN_BACKEND_AUTO: return NULL;
     }
     return NULL;
+}
+
+int vn_backend_is_compiled(vn_backend_kind kind)
+{
+    switch (kind) {
+    case VN_BACKEND_CPU:
+    case VN_BACKEND_REFERENCE: return 1;
+#ifdef VN_HAVE_CUDA
+    case VN_BACKEND_CUDA: return 1;
+#else
+    case VN_BACKEND_CUDA: return 0;
+#endif
+    case VN_BACKEND_AUTO: return 0;
+    }
+    return 0;
+}
+
+int vn_backend_usable(vn_backend_kind kind, const char **why)
+{
+    const char *reason = "";
+    int ok = 0;
+    if (!vn_backend_is_compiled(kind)) {
+        reason = "not compiled into this build (configure with -Dcuda=enabled where the CUDA Toolkit is installed)";
+    } else {
+#ifdef VN_HAVE_CUDA
+        /* Without a driver there is no GPU: say so before mapping cudart and cuBLAS. */
+        if (kind == VN_BACKEND_CUDA && !vn_cuda_driver_present(&reason)) {
+            if (why)
+                *why = reason;
+            return 0;
+        }
+#endif
+        const vn_backend *t = kind == VN_BACKEND_CUDA ? NULL : vn_backend_table(kind);
+#ifdef VN_HAVE_CUDA
+        if (kind == VN_BACKEND_CUDA)
+            t = vn_cuda_module_backend(&reason);
+#endif
+        ok = t && t->available(&reason);
+    }
+    if (why)
+        *why = ok ? "" : reason;
+    return ok;
 }
 
 vn_gemm_desc vn_gemm_desc_plain(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k)
@@ -80,13 +125,14 @@ vn_status vn_be_open(vn_be *be, vn_backend_kind kind, const vn_backend_config *c
     VN_CHECK_NULL(be);
     VN_CHECK_NULL(cfg);
     memset(be, 0, sizeof *be);
-    const vn_backend *t = vn_backend_table(kind);
-    if (!t)
+    if (!vn_backend_is_compiled(kind))
         return vn_error(VN_ERR_UNSUPPORTED, "backend '%s' is not compiled into this build of libvnative",
                         vn_backend_name(kind));
     const char *why = "";
-    if (!t->available(&why))
-        return vn_error(VN_ERR_UNSUPPORTED, "backend '%s' is not available on this machine: %s", t->name, why);
+    if (!vn_backend_usable(kind, &why))
+        return vn_error(VN_ERR_UNSUPPORTED, "backend '%s' is not available on this machine: %s", vn_backend_name(kind),
+                        why);
+    const vn_backend *t = vn_backend_table(kind);
     vn_status s = t->init(&be->state, cfg);
     if (s != VN_OK)
         return s;

@@ -39,72 +39,66 @@ vn_status vn_backend_from_name(const char *name, vn_backend_kind *out)
     return vn_error(VN_ERR_INVALID_ARG, "'%s' is not a backend name; expected auto, cpu, cuda or reference", name);
 }
 
-/* The table for a concrete kind, with the error for AUTO and out-of-range values. */
-static vn_status concrete_table(const char *fn, vn_backend_kind kind, const vn_backend **out)
+/* The error for AUTO and out-of-range values, where a concrete backend is needed. */
+static vn_status check_concrete(const char *fn, vn_backend_kind kind)
 {
     if (!valid_kind(kind) || kind == VN_BACKEND_AUTO)
         return vn_error(VN_ERR_INVALID_ARG, "%s: backend %d is not a concrete backend (cpu=1, cuda=2, reference=3)",
                         fn, (int)kind);
-    *out = vn_backend_table(kind);
     return VN_OK;
 }
 
 vn_status vn_backend_compiled(vn_backend_kind kind, int *out)
 {
     VN_CHECK_NULL(out);
-    const vn_backend *t = NULL;
-    vn_status s = concrete_table(__func__, kind, &t);
+    vn_status s = check_concrete(__func__, kind);
     if (s != VN_OK)
         return s;
-    *out = t != NULL;
+    *out = vn_backend_is_compiled(kind);
     return VN_OK;
 }
 
 vn_status vn_backend_available(vn_backend_kind kind, int *out, const char **reason)
 {
     VN_CHECK_NULL(out);
-    const vn_backend *t = NULL;
-    vn_status s = concrete_table(__func__, kind, &t);
+    vn_status s = check_concrete(__func__, kind);
     if (s != VN_OK)
         return s;
     const char *why = "";
-    if (!t) {
-        *out = 0;
-        why = "not compiled into this build (configure with -Dcuda=enabled where the CUDA Toolkit is installed)";
-    } else {
-        *out = t->available(&why);
-    }
+    *out = vn_backend_usable(kind, &why);
     if (reason)
-        *reason = *out ? "" : why;
+        *reason = why;
     return VN_OK;
 }
 
 vn_status vn_device_count(vn_backend_kind kind, int *out)
 {
     VN_CHECK_NULL(out);
-    const vn_backend *t = NULL;
-    vn_status s = concrete_table(__func__, kind, &t);
+    vn_status s = check_concrete(__func__, kind);
     if (s != VN_OK)
         return s;
-    if (!t) {
+    /* An unusable backend has no devices; asking it would load the CUDA module for nothing. */
+    if (!vn_backend_usable(kind, NULL)) {
         *out = 0;
         return VN_OK;
     }
-    return t->device_count(out);
+    return vn_backend_table(kind)->device_count(out);
 }
 
 vn_status vn_device_get_info(vn_backend_kind kind, int index, vn_device_info *info)
 {
     VN_CHECK_NULL(info);
     VN_CHECK_VERSION("vn_device_get_info", "info", info->version, VN_DEVICE_INFO_VERSION, "VN_DEVICE_INFO_INIT");
-    const vn_backend *t = NULL;
-    vn_status s = concrete_table(__func__, kind, &t);
+    vn_status s = check_concrete(__func__, kind);
     if (s != VN_OK)
         return s;
-    if (!t)
-        return vn_error(VN_ERR_UNSUPPORTED, "vn_device_get_info: backend '%s' is not compiled in", vn_backend_name(kind));
     if (index < 0)
         return vn_error(VN_ERR_INVALID_ARG, "vn_device_get_info: device index %d is negative", index);
+    const char *why = "";
+    if (!vn_backend_usable(kind, &why))
+        return vn_error(vn_backend_is_compiled(kind) ? VN_ERR_NOT_FOUND : VN_ERR_UNSUPPORTED,
+                        "vn_device_get_info: backend '%s' has no devices here: %s", vn_backend_name(kind), why);
+    const vn_backend *t = vn_backend_table(kind);
     info->backend = kind;
     return t->device_info(index, info);
 }
@@ -136,10 +130,8 @@ static vn_status choose_backend(vn_backend_kind asked, vn_backend_kind *out)
         *out = asked;
         return VN_OK;
     }
-    int ok = 0;
     const char *why = "";
-    vn_backend_available(VN_BACKEND_CUDA, &ok, &why);
-    if (ok) {
+    if (vn_backend_usable(VN_BACKEND_CUDA, &why)) {
         *out = VN_BACKEND_CUDA;
         return VN_OK;
     }
