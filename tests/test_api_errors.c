@@ -119,9 +119,7 @@ static void c_vn_device_get_info(void)
 static void c_vn_context_options_init(void)
 {
     vn_context_options o;
-    VN_ASSERT_FAILS(vn_context_options_init(NULL, VN_CONTEXT_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_context_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_context_options_init(&o, 999), VN_ERR_VERSION);
+    VN_ASSERT_OPTIONS_INIT(vn_context_options_init, o, VN_CONTEXT_OPTIONS_VERSION);
 }
 
 static void c_vn_context_create(void)

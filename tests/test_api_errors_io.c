@@ -51,10 +51,7 @@ static vn_video *io_test_video(void)
 static void c_vn_video_open_options_init(void)
 {
     vn_video_open_options o;
-    VN_ASSERT_FAILS(vn_video_open_options_init(NULL, VN_VIDEO_OPEN_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_video_open_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_video_open_options_init(&o, VN_VIDEO_OPEN_OPTIONS_VERSION + 1), VN_ERR_VERSION);
-    VN_ASSERT_OK(vn_video_open_options_init(&o, VN_VIDEO_OPEN_OPTIONS_VERSION));
+    VN_ASSERT_OPTIONS_INIT(vn_video_open_options_init, o, VN_VIDEO_OPEN_OPTIONS_VERSION);
     ck_assert_int_eq(o.approximate, 0);
 }
 
@@ -192,10 +189,7 @@ static void c_vn_video_read_times(void)
 static void c_vn_clip_options_init(void)
 {
     vn_clip_options o;
-    VN_ASSERT_FAILS(vn_clip_options_init(NULL, VN_CLIP_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_clip_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_clip_options_init(&o, VN_CLIP_OPTIONS_VERSION + 1), VN_ERR_VERSION);
-    VN_ASSERT_OK(vn_clip_options_init(&o, VN_CLIP_OPTIONS_VERSION));
+    VN_ASSERT_OPTIONS_INIT(vn_clip_options_init, o, VN_CLIP_OPTIONS_VERSION);
     ck_assert_int_eq(o.n_frames, 16);
 }
 
@@ -229,10 +223,7 @@ static void c_vn_clip_indices(void)
 static void c_vn_transform_options_init(void)
 {
     vn_transform_options o;
-    VN_ASSERT_FAILS(vn_transform_options_init(NULL, VN_TRANSFORM_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_transform_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_transform_options_init(&o, VN_TRANSFORM_OPTIONS_VERSION + 1), VN_ERR_VERSION);
-    VN_ASSERT_OK(vn_transform_options_init(&o, VN_TRANSFORM_OPTIONS_VERSION));
+    VN_ASSERT_OPTIONS_INIT(vn_transform_options_init, o, VN_TRANSFORM_OPTIONS_VERSION);
     ck_assert(o.rrc_scale[0] == 0.3f && o.rrc_ratio[1] == 1.35f);
 }
 
@@ -301,10 +292,7 @@ static void c_vn_video_read_clip(void)
 static void c_vn_video_writer_options_init(void)
 {
     vn_video_writer_options o;
-    VN_ASSERT_FAILS(vn_video_writer_options_init(NULL, VN_VIDEO_WRITER_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_video_writer_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_video_writer_options_init(&o, VN_VIDEO_WRITER_OPTIONS_VERSION + 1), VN_ERR_VERSION);
-    VN_ASSERT_OK(vn_video_writer_options_init(&o, VN_VIDEO_WRITER_OPTIONS_VERSION));
+    VN_ASSERT_OPTIONS_INIT(vn_video_writer_options_init, o, VN_VIDEO_WRITER_OPTIONS_VERSION);
     ck_assert_int_eq(o.bframes, -1);
 }
 
@@ -427,10 +415,7 @@ static vn_loader *io_test_loader(void)
 static void c_vn_loader_options_init(void)
 {
     vn_loader_options o;
-    VN_ASSERT_FAILS(vn_loader_options_init(NULL, VN_LOADER_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_loader_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_loader_options_init(&o, VN_LOADER_OPTIONS_VERSION + 1), VN_ERR_VERSION);
-    VN_ASSERT_OK(vn_loader_options_init(&o, VN_LOADER_OPTIONS_VERSION));
+    VN_ASSERT_OPTIONS_INIT(vn_loader_options_init, o, VN_LOADER_OPTIONS_VERSION);
     ck_assert_int_eq(o.batch_size, 8);
 }
 

@@ -45,10 +45,7 @@ static void c_vn_world_task_from_name(void)
 static void c_vn_world_options_init(void)
 {
     vn_world_options o;
-    VN_ASSERT_FAILS(vn_world_options_init(NULL, VN_WORLD_OPTIONS_VERSION), VN_ERR_INVALID_ARG);
-    VN_ASSERT_FAILS(vn_world_options_init(&o, 0), VN_ERR_VERSION);
-    VN_ASSERT_FAILS(vn_world_options_init(&o, VN_WORLD_OPTIONS_VERSION + 1), VN_ERR_VERSION);
-    VN_ASSERT_OK(vn_world_options_init(&o, VN_WORLD_OPTIONS_VERSION));
+    VN_ASSERT_OPTIONS_INIT(vn_world_options_init, o, VN_WORLD_OPTIONS_VERSION);
     ck_assert_int_eq(o.n_frames, 16);
 }
 

@@ -17,15 +17,6 @@
 
 #define N_GOOD 16
 
-/* snprintf that may truncate by design: messages and paths in fixed buffers. */
-static void fmt_into(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fmt_into(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
 #define N_BAD 4
 #define CLIP_FRAMES 24
 #define FRAME_W 64

@@ -13,15 +13,6 @@
 
 #define MAX_CLIPS 256
 
-/* snprintf that may truncate by design: messages and paths in fixed buffers. */
-static void fmt_into(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fmt_into(char *buf, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
 
 typedef struct real_clip {
     char file[256];

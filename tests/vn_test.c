@@ -1,5 +1,6 @@
 #include "vn_test.h"
 
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,4 +17,12 @@ const char *vn_test_tmpdir(void)
     snprintf(dir, sizeof dir, "%s/vn-%ld", base, (long)getpid());
     mkdir(dir, 0755);
     return dir;
+}
+
+void fmt_into(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
 }

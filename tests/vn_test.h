@@ -46,6 +46,19 @@ static inline int vn_test_skip(const char *suite, const char *reason)
                       vn_last_error());                                                             \
     } while (0)
 
+/* snprintf that may truncate by design: messages and paths in fixed buffers. */
+void fmt_into(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The checks every vn_x_options_init(opts, version) must pass: NULL, version 0 and a
+ * version from the future fail; the current version succeeds into o. */
+#define VN_ASSERT_OPTIONS_INIT(fn, o, current)                                 \
+    do {                                                                       \
+        VN_ASSERT_FAILS(fn(NULL, (current)), VN_ERR_INVALID_ARG);              \
+        VN_ASSERT_FAILS(fn(&(o), 0), VN_ERR_VERSION);                          \
+        VN_ASSERT_FAILS(fn(&(o), (current) + 1), VN_ERR_VERSION);              \
+        VN_ASSERT_OK(fn(&(o), (current)));                                     \
+    } while (0)
+
 /* A scratch directory for fixtures, created on first use under the build tree
  * (VN_TEST_TMPDIR, set by meson) or /tmp. */
 const char *vn_test_tmpdir(void);
