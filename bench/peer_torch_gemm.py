@@ -3,6 +3,7 @@
     /usr/bin/python3 bench/peer_torch_gemm.py SHAPES_FILE THREADS
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -10,8 +11,22 @@ import time
 import torch
 
 
+def mapped_blas():
+    """The BLAS library files mapped into this process: Debian's torch links the generic
+    libblas.so.3, which the alternatives system points at OpenBLAS when it is installed."""
+    libs = set()
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "blas" in os.path.basename(path).lower():
+                libs.add(os.path.realpath(path))
+    return sorted(libs)
+
+
 def main(shapes_path, threads):
     torch.set_num_threads(threads)
+    torch.matmul(torch.rand(64, 64), torch.rand(64, 64))
+    print(json.dumps({"name": "__blas__", "libs": mapped_blas(), "torch": torch.__version__}), flush=True)
     torch.manual_seed(1)
     for line in open(shapes_path):
         parts = line.split()
