@@ -1,0 +1,141 @@
+/*
+ * ops.h: the neural-engine ops, llm.c style.
+ *
+ * Every op is a pair of plain functions, forward and backward, over contiguous
+ * row-major float32 buffers whose shapes are passed as integers. There is no graph
+ * object: encoders call forwards in order and backwards in reverse, keeping what the
+ * backwards need (inputs, saved statistics) in their activation arena.
+ *
+ * Conventions, shared by every op:
+ *  - Shapes: B batch, T tokens (or frames), C channels, NH heads, HS = C / NH head size.
+ *    Buffers are [B, T, C] unless the comment says otherwise.
+ *  - Backward functions ACCUMULATE (+=) into every gradient buffer, inputs and
+ *    parameters alike, so that residual branches and shared weights need no extra
+ *    adds; the caller zeroes gradients once per step.
+ *  - A gradient pointer may be NULL when that gradient is not needed (e.g. the input
+ *    gradient of the first layer); the op then skips that work.
+ *  - Ops run on a vn_nn: its backend does the GEMMs, its thread count the loops. With
+ *    deterministic set, results are bit-identical across runs at a fixed thread count
+ *    (fixed work partitioning, no atomics, reductions in a fixed order).
+ *  - Every op has a plain-C reference twin (ops_ref.h, vn_ref_* names, double
+ *    accumulation, single-threaded) that the fast path is tested against, and every
+ *    backward is checked against central finite differences in float64.
+ *  - Ops do not allocate in the hot path except through the scratch argument where one
+ *    is declared; they cannot fail on valid shapes, so they return void. Shape checks
+ *    happen once, where a model is built.
+ */
+#ifndef VN_NN_OPS_H
+#define VN_NN_OPS_H
+
+#include <stdint.h>
+
+#include "backend/backend.h"
+
+typedef struct vn_nn {
+    const vn_be *be;     /* GEMMs go through vn_be_gemm on this backend */
+    int n_threads;
+    int deterministic;
+} vn_nn;
+
+/* ---- linear: out[N, OC] = inp[N, IC] @ W^T + b, W is [OC, IC] (PyTorch layout) ---- */
+void vn_linear_forward(const vn_nn *nn, float *out, const float *inp, const float *w, const float *b, int64_t N,
+                       int64_t IC, int64_t OC);
+void vn_linear_backward(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                        const float *w, int64_t N, int64_t IC, int64_t OC);
+
+/* ---- layernorm over the last dim C, eps 1e-5; mean and rstd [N] are saved ---------- */
+void vn_layernorm_forward(const vn_nn *nn, float *out, float *mean, float *rstd, const float *inp, const float *w,
+                          const float *b, int64_t N, int64_t C);
+void vn_layernorm_backward(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                           const float *w, const float *mean, const float *rstd, int64_t N, int64_t C);
+
+/* ---- GELU, tanh approximation (PyTorch approximate='tanh') ------------------------- */
+void vn_gelu_forward(const vn_nn *nn, float *out, const float *inp, int64_t n);
+void vn_gelu_backward(const vn_nn *nn, float *dinp, const float *inp, const float *dout, int64_t n);
+
+/* ---- softmax over the last dim C, rows [N, C] ------------------------------------- */
+void vn_softmax_forward(const vn_nn *nn, float *out, const float *inp, int64_t N, int64_t C);
+void vn_softmax_backward(const vn_nn *nn, float *dinp, const float *out, const float *dout, int64_t N, int64_t C);
+
+/* ---- residual: out = a + b; backward adds dout to both ---------------------------- */
+void vn_residual_forward(const vn_nn *nn, float *out, const float *a, const float *b, int64_t n);
+void vn_residual_backward(const vn_nn *nn, float *da, float *db, const float *dout, int64_t n);
+
+/* ---- mean pooling over tokens: out[B, C] = mean_t inp[B, T, C] -------------------- */
+void vn_meanpool_forward(const vn_nn *nn, float *out, const float *inp, int64_t B, int64_t T, int64_t C);
+void vn_meanpool_backward(const vn_nn *nn, float *dinp, const float *dout, int64_t B, int64_t T, int64_t C);
+
+/* ---- losses: return the mean loss over the batch and write dlogits (+=) scaled by
+ *      dloss (the upstream gradient of the mean loss, usually 1 or an objective weight) */
+
+/* Binary cross-entropy with logits: logits[N], targets[N] in {0, 1} (or soft in [0, 1]). */
+float vn_bce_logits_loss(const vn_nn *nn, float *dlogits, const float *logits, const float *targets, int64_t N,
+                         float dloss);
+/* Softmax cross-entropy: logits [N, K], labels[N] in [0, K). */
+float vn_softmax_ce_loss(const vn_nn *nn, float *dlogits, const float *logits, const int32_t *labels, int64_t N,
+                         int64_t K, float dloss);
+/* InfoNCE with temperature tau: queries q[N, D] against keys k[M, D] (already normalised
+ * by the caller if cosine similarity is wanted); the positive of query i is key pos[i].
+ * scratch holds N * M floats. dq and dk may be NULL. */
+float vn_infonce_loss(const vn_nn *nn, float *dq, float *dk, const float *q, const float *k, const int32_t *pos,
+                      int64_t N, int64_t M, int64_t D, float tau, float dloss, float *scratch);
+/* L1 or MSE between pred[N, C] and LayerNorm(target) (no affine, eps 1e-5), as V-JEPA
+ * regresses normalised target features; the target gets no gradient. scratch: N * C. */
+float vn_l1_ln_target_loss(const vn_nn *nn, float *dpred, const float *pred, const float *target, int64_t N,
+                           int64_t C, float dloss, float *scratch);
+float vn_mse_ln_target_loss(const vn_nn *nn, float *dpred, const float *pred, const float *target, int64_t N,
+                            int64_t C, float dloss, float *scratch);
+
+/* ---- multi-head self-attention core (after the qkv linear, before the projection) ---
+ * qkv is [B, T, 3C] laid out as (q | k | v) per token, heads contiguous within each;
+ * out is [B, T, C]. Joint attention attends over all T tokens. Divided attention
+ * (TimeSformer) is the same core applied to regrouped sequences: see
+ * vn_attention_group for the temporal/spatial regrouping of a [B, F*S, 3C] buffer.
+ * The fused kernel never materialises a full [T, T] score matrix per head: it streams
+ * key blocks with an online softmax and saves only the row log-sum-exp (lse [B, NH, T])
+ * for the backward. scratch: vn_attention_scratch_floats(...) floats. */
+int64_t vn_attention_scratch_floats(int64_t B, int64_t T, int64_t C, int64_t NH, int n_threads);
+void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B, int64_t T, int64_t C,
+                          int64_t NH, float *scratch);
+void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
+                           const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch);
+
+/* Divided space-time attention regroups tokens of F frames x S patches: temporal
+ * attention attends along F for each patch position, spatial along S within each frame.
+ * Gather copies [B, F*S, W] into [B*S, F, W] (temporal) or leaves it as [B*F, S, W]
+ * (spatial, already contiguous); scatter is the inverse (accumulating for gradients). */
+void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
+                                 int64_t W);
+void vn_attention_ungroup_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
+                                   int64_t W, int accumulate);
+
+/* ---- tubelet / patch embedding: a Conv3d with kernel = stride = (tt, p, p) --------
+ * inp is a clip batch [B, Ch, Fr, H, W] (NCTHW); out is [B, L, C] with
+ * L = (Fr/tt) * (H/p) * (W/p) tokens in (t, h, w) order; w is [C, Ch*tt*p*p] in
+ * PyTorch's Conv3d weight order (c_out, c_in, kt, kh, kw), b is [C].
+ * scratch: B * L * Ch*tt*p*p floats (the unfolded patches, kept for the backward). */
+void vn_tubelet_forward(const vn_nn *nn, float *out, float *patches, const float *inp, const float *w,
+                        const float *b, int64_t B, int64_t Ch, int64_t Fr, int64_t H, int64_t W, int64_t tt,
+                        int64_t p, int64_t C);
+void vn_tubelet_backward(const vn_nn *nn, float *dw, float *db, const float *dout, const float *patches,
+                         const float *w, int64_t B, int64_t L, int64_t K, int64_t C);
+
+/* ---- positional embeddings -------------------------------------------------------
+ * Learned: out[B, L, C] = inp + pos[L, C]; backward accumulates dpos.
+ * 3-D sin-cos: fills table[L, C] for a (Lt, Lh, Lw) grid, C split over the three axes
+ * as in V-JEPA (fixed, no gradient). */
+void vn_posembed_forward(const vn_nn *nn, float *out, const float *inp, const float *pos, int64_t B, int64_t L,
+                         int64_t C);
+void vn_posembed_backward(const vn_nn *nn, float *dinp, float *dpos, const float *dout, int64_t B, int64_t L,
+                          int64_t C);
+void vn_sincos3d_table(float *table, int64_t Lt, int64_t Lh, int64_t Lw, int64_t C);
+
+/* ---- attentive pooling: one learned query attends over tokens (single head) --------
+ * out[B, C] = softmax(q . k_t / sqrt(C)) v_t with k_t = v_t = inp[b, t]. attn [B, T]
+ * is saved for the backward. */
+void vn_attnpool_forward(const vn_nn *nn, float *out, float *attn, const float *inp, const float *query, int64_t B,
+                         int64_t T, int64_t C);
+void vn_attnpool_backward(const vn_nn *nn, float *dinp, float *dquery, const float *dout, const float *inp,
+                          const float *query, const float *attn, int64_t B, int64_t T, int64_t C);
+
+#endif

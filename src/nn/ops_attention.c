@@ -1,0 +1,469 @@
+/*
+ * ops_attention.c: the fused multi-head self-attention core (flash-attention style)
+ * and the temporal regrouping of divided space-time attention.
+ *
+ * Work is split over (batch, head) pairs. Each thread first gathers the pair's q, k and
+ * v out of the interleaved [B, T, 3C] buffer into contiguous per-head rows in its own
+ * scratch slot (k and v also transposed), so that every block product below is a plain
+ * row-major C += A @ B whose innermost loop runs over a contiguous dimension and
+ * vectorises. Key blocks are streamed with an online softmax; only the row
+ * log-sum-exp is kept. The backward recomputes the probabilities per block from q, k
+ * and lse (flash-attention 2), so no [T, T] buffer exists anywhere.
+ *
+ * Determinism: the forward gives every output row to exactly one work item and the
+ * backward gives every (batch, head) pair, and thus every gradient element, to exactly
+ * one thread with a fixed loop order, so results do not depend on the thread count.
+ */
+/* The block products are written as separate multiplies and adds; under ISO C (meson's
+ * c_std=c11) GCC would keep them apart, and fusing them makes the AVX-512 clone 25%
+ * faster (measured). Set before the includes so that the inline helpers of
+ * ops_internal.h share the option and still inline. */
+#pragma GCC optimize("fp-contract=fast")
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "nn/ops.h"
+#include "nn/ops_internal.h"
+
+/* Query rows and key columns per block: a BQ x BK score tile plus the q, k rows it
+ * touches stay in L1 for HS up to 64. */
+#define BQ 32
+#define BK 64
+
+/* Per-thread scratch of the backward (the forward needs less); see the slot layout in
+ * attn_slot. */
+static int64_t slot_floats(int64_t T, int64_t HS)
+{
+    return 8 * T * HS + 2 * T + 2 * BQ * BK + BQ * HS + 2 * BQ;
+}
+
+/* One slot per thread: n_threads must be at least the nn->n_threads of the calls. */
+int64_t vn_attention_scratch_floats(int64_t B, int64_t T, int64_t C, int64_t NH, int n_threads)
+{
+    (void)B;
+    return (int64_t)(n_threads > 0 ? n_threads : 1) * slot_floats(T, C / NH);
+}
+
+typedef struct attn_slot {
+    float *q;       /* [T, HS] queries, pre-scaled by 1/sqrt(HS) */
+    float *k;       /* [T, HS] keys, pre-scaled by 1/sqrt(HS) (backward) */
+    float *kt;      /* [HS, T] */
+    float *v;       /* [T, HS] (forward) */
+    float *vt;      /* [HS, T] (backward) */
+    float *dout;    /* [T, HS] */
+    float *dq, *dk, *dv; /* [T, HS] */
+    float *lse, *dsum;   /* [T] */
+    float *s, *dp;  /* [BQ, BK] */
+    float *acc;     /* [BQ, HS] */
+    float *m, *l;   /* [BQ] */
+    int wide;       /* 8 x 16 tiles (AVX-512) */
+} attn_slot;
+
+static attn_slot slot_at(float *scratch, int tid, int64_t T, int64_t HS)
+{
+    float *p = scratch + (int64_t)tid * slot_floats(T, HS);
+    attn_slot s;
+    int64_t th = T * HS;
+    s.q = p;
+    s.k = p + th;
+    s.kt = p + 2 * th;
+    s.v = p + 3 * th;
+    s.vt = p + 3 * th; /* the forward's v and the backward's vt never coexist */
+    s.dout = p + 4 * th;
+    s.dq = p + 5 * th;
+    s.dk = p + 6 * th;
+    s.dv = p + 7 * th;
+    p += 8 * th;
+    s.lse = p;
+    s.dsum = p + T;
+    p += 2 * T;
+    s.s = p;
+    s.dp = p + BQ * BK;
+    p += 2 * BQ * BK;
+    s.acc = p;
+    p += BQ * HS;
+    s.m = p;
+    s.l = p + BQ;
+#if defined(__x86_64__) && defined(__GNUC__)
+    s.wide = __builtin_cpu_supports("avx512f");
+#else
+    s.wide = 0;
+#endif
+    return s;
+}
+
+/* The block kernels must inline into the cloned callers: an out-of-line copy is compiled
+ * for the baseline target only and runs about 3x slower (measured). */
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* One 4 x 16 tile of C (+)= A @ B, the accumulators in registers across the whole K
+ * loop; GCC's SLP vectoriser turns each row into one vector (or two on AVX2). */
+static ALWAYS_INLINE void tile4x16(int64_t K, const float *restrict a, int64_t ars, int64_t acs, const float *restrict b,
+                            int64_t ldb, float *restrict c, int64_t ldc, int accumulate)
+{
+    float c0[16], c1[16], c2[16], c3[16];
+    float *r0 = c, *r1 = r0 + ldc, *r2 = r1 + ldc, *r3 = r2 + ldc;
+    for (int l = 0; l < 16; l++) {
+        c0[l] = accumulate ? r0[l] : 0.0f;
+        c1[l] = accumulate ? r1[l] : 0.0f;
+        c2[l] = accumulate ? r2[l] : 0.0f;
+        c3[l] = accumulate ? r3[l] : 0.0f;
+    }
+    for (int64_t kk = 0; kk < K; kk++) {
+        const float *bk = b + kk * ldb;
+        float x0 = a[kk * acs], x1 = a[ars + kk * acs], x2 = a[2 * ars + kk * acs], x3 = a[3 * ars + kk * acs];
+        for (int l = 0; l < 16; l++) {
+            c0[l] += x0 * bk[l];
+            c1[l] += x1 * bk[l];
+            c2[l] += x2 * bk[l];
+            c3[l] += x3 * bk[l];
+        }
+    }
+    for (int l = 0; l < 16; l++) {
+        r0[l] = c0[l];
+        r1[l] = c1[l];
+        r2[l] = c2[l];
+        r3[l] = c3[l];
+    }
+}
+
+/*
+ * One 8 x 16 tile, for AVX-512 only: eight accumulator vectors keep both FMA pipes busy
+ * (four leave them half idle on the 4-cycle FMA latency), where on AVX2 the same tile is
+ * sixteen ymm accumulators and spills. Written with GCC vector types because the
+ * vectoriser keeps an 8-row accumulator array in memory.
+ */
+typedef float v16f __attribute__((vector_size(64)));
+
+static ALWAYS_INLINE void tile8x16(int64_t K, const float *restrict a, int64_t ars, int64_t acs,
+                                   const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
+                                   int accumulate)
+{
+    v16f acc[8];
+    for (int r = 0; r < 8; r++) {
+        if (accumulate)
+            memcpy(&acc[r], c + r * ldc, sizeof acc[r]);
+        else
+            acc[r] = (v16f){0};
+    }
+    for (int64_t kk = 0; kk < K; kk++) {
+        v16f bk;
+        memcpy(&bk, b + kk * ldb, sizeof bk);
+        const float *ak = a + kk * acs;
+        acc[0] += ak[0] * bk;
+        acc[1] += ak[ars] * bk;
+        acc[2] += ak[2 * ars] * bk;
+        acc[3] += ak[3 * ars] * bk;
+        acc[4] += ak[4 * ars] * bk;
+        acc[5] += ak[5 * ars] * bk;
+        acc[6] += ak[6 * ars] * bk;
+        acc[7] += ak[7 * ars] * bk;
+    }
+    for (int r = 0; r < 8; r++)
+        memcpy(c + r * ldc, &acc[r], sizeof acc[r]);
+}
+
+/*
+ * C[M, N] (+)= A[M, K] @ B[K, N], with A addressed through a row and a column stride
+ * (so A may be a transposed view) and B, C row-major. wide selects the 8 x 16 tiles
+ * where N allows; the tails fall back to row-wise axpys, which still vectorise over N.
+ */
+static ALWAYS_INLINE void mm(int64_t M, int64_t N, int64_t K, const float *restrict a, int64_t ars, int64_t acs,
+                      const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc, int accumulate,
+                      int wide)
+{
+    int64_t i = 0;
+    if (wide && N % 16 == 0)
+        for (; i + 8 <= M; i += 8)
+            for (int64_t j = 0; j < N; j += 16)
+                tile8x16(K, a + i * ars, ars, acs, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+    for (; i + 4 <= M; i += 4) {
+        int64_t j = 0;
+        for (; j + 16 <= N; j += 16)
+            tile4x16(K, a + i * ars, ars, acs, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+        if (j < N) {
+            for (int64_t r = i; r < i + 4; r++) {
+                float *cr = c + r * ldc;
+                if (!accumulate)
+                    for (int64_t jj = j; jj < N; jj++)
+                        cr[jj] = 0.0f;
+                for (int64_t kk = 0; kk < K; kk++) {
+                    float x = a[r * ars + kk * acs];
+                    const float *bk = b + kk * ldb;
+                    for (int64_t jj = j; jj < N; jj++)
+                        cr[jj] += x * bk[jj];
+                }
+            }
+        }
+    }
+    for (; i < M; i++) {
+        float *cr = c + i * ldc;
+        if (!accumulate)
+            for (int64_t jj = 0; jj < N; jj++)
+                cr[jj] = 0.0f;
+        for (int64_t kk = 0; kk < K; kk++) {
+            float x = a[i * ars + kk * acs];
+            const float *bk = b + kk * ldb;
+            for (int64_t jj = 0; jj < N; jj++)
+                cr[jj] += x * bk[jj];
+        }
+    }
+}
+
+/* max(init, x[0..n)) with sixteen independent lanes: a single running maximum is a
+ * serial chain of compares that costs more than the block product it follows. */
+static inline float row_max(const float *restrict x, int64_t n, float init)
+{
+    float lane[16];
+    for (int l = 0; l < 16; l++)
+        lane[l] = init;
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++)
+            lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
+    float mx = init;
+    for (int l = 0; l < 16; l++)
+        mx = lane[l] > mx ? lane[l] : mx;
+    for (; j < n; j++)
+        mx = x[j] > mx ? x[j] : mx;
+    return mx;
+}
+
+/* Copy head h of sequence b out of qkv. which: 0 q, 1 k, 2 v. */
+static ALWAYS_INLINE void gather_rows(float *restrict dst, const float *restrict qkv, int64_t b, int64_t h,
+                                      int which, int64_t T, int64_t C, int64_t HS, float scale)
+{
+    const float *src = qkv + b * T * 3 * C + which * C + h * HS;
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t d = 0; d < HS; d++)
+            dst[t * HS + d] = scale * src[t * 3 * C + d];
+}
+
+/* The same, transposed to [HS, T]; strided reads and contiguous writes, which measured
+ * faster than the reverse. */
+static ALWAYS_INLINE void gather_cols(float *restrict dst, const float *restrict qkv, int64_t b, int64_t h,
+                                      int which, int64_t T, int64_t C, int64_t HS)
+{
+    const float *src = qkv + b * T * 3 * C + which * C + h * HS;
+    for (int64_t d = 0; d < HS; d++)
+        for (int64_t t = 0; t < T; t++)
+            dst[d * T + t] = src[t * 3 * C + d];
+}
+
+/* The copies in and out of a slot are cloned too: in the baseline build they took a
+ * fifth of the backward (measured). */
+VN_NN_CLONES static void fwd_gather(const attn_slot *sl, const float *qkv, int64_t b, int64_t h, int64_t T,
+                                    int64_t C, int64_t HS, float scale)
+{
+    gather_rows(sl->q, qkv, b, h, 0, T, C, HS, scale);
+    gather_cols(sl->kt, qkv, b, h, 1, T, C, HS);
+    gather_rows(sl->v, qkv, b, h, 2, T, C, HS, 1.0f);
+}
+
+/* Everything the backward of pair (b, h) reads, including D_t = dout_t . out_t. */
+VN_NN_CLONES static void bwd_gather(const attn_slot *sl, const float *qkv, const float *dout, const float *out,
+                                    const float *lse, int64_t b, int64_t h, int64_t T, int64_t C, int64_t NH,
+                                    float scale)
+{
+    int64_t HS = C / NH;
+    gather_rows(sl->q, qkv, b, h, 0, T, C, HS, scale);
+    /* k pre-scaled as well: dq = dS (K / sqrt(HS)) then needs no scaling on the way out,
+     * and the scatter is a plain add, so accumulating is exactly out += g. */
+    gather_rows(sl->k, qkv, b, h, 1, T, C, HS, scale);
+    gather_cols(sl->kt, qkv, b, h, 1, T, C, HS);
+    gather_cols(sl->vt, qkv, b, h, 2, T, C, HS);
+    const float *dob = dout + b * T * C + h * HS, *ob = out + b * T * C + h * HS;
+    float *restrict g = sl->dout;
+    for (int64_t t = 0; t < T; t++) {
+        const float *dr = dob + t * C, *orow = ob + t * C;
+        float lane[8] = {0};
+        int64_t d = 0;
+        for (; d + 8 <= HS; d += 8)
+            for (int l = 0; l < 8; l++)
+                lane[l] += dr[d + l] * orow[d + l];
+        float acc = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+        for (; d < HS; d++)
+            acc += dr[d] * orow[d];
+        for (d = 0; d < HS; d++)
+            g[t * HS + d] = dr[d];
+        sl->dsum[t] = acc;
+        sl->lse[t] = lse[(b * NH + h) * T + t];
+    }
+}
+
+VN_NN_CLONES static void bwd_scatter(const attn_slot *sl, float *dqkv, int64_t b, int64_t h, int64_t T, int64_t C,
+                                     int64_t HS)
+{
+    float *dq = dqkv + b * T * 3 * C + h * HS;
+    for (int64_t t = 0; t < T; t++) {
+        float *restrict rq = dq + t * 3 * C, *restrict rk = rq + C, *restrict rv = rq + 2 * C;
+        const float *restrict gq = sl->dq + t * HS, *restrict gk = sl->dk + t * HS, *restrict gv = sl->dv + t * HS;
+        for (int64_t d = 0; d < HS; d++)
+            rq[d] += gq[d];
+        for (int64_t d = 0; d < HS; d++)
+            rk[d] += gk[d];
+        for (int64_t d = 0; d < HS; d++)
+            rv[d] += gv[d];
+    }
+}
+
+/* One block of query rows [q0, q0 + nq) of one (b, h) pair against all keys. */
+VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, int64_t q0, int64_t nq, int64_t T,
+                                   int64_t C, int64_t HS)
+{
+    float *restrict s = sl->s, *restrict acc = sl->acc, *restrict m = sl->m, *restrict l = sl->l;
+    for (int64_t i = 0; i < nq; i++) {
+        m[i] = -INFINITY;
+        l[i] = 0.0f;
+    }
+    memset(acc, 0, (size_t)(nq * HS) * sizeof *acc);
+    for (int64_t k0 = 0; k0 < T; k0 += BK) {
+        int64_t nk = T - k0 < BK ? T - k0 : BK;
+        mm(nq, nk, HS, sl->q + q0 * HS, HS, 1, sl->kt + k0, T, s, BK, 0, sl->wide);
+        for (int64_t i = 0; i < nq; i++) {
+            float *si = s + i * BK;
+            float mx = row_max(si, nk, m[i]);
+            /* exp(-inf) is 0 for the first block, whose m is -inf. */
+            float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mx);
+            /* GCC left this loop scalar inside the clones; forcing it more than
+             * doubled the forward's speed (measured). */
+#pragma omp simd
+            for (int64_t j = 0; j < nk; j++)
+                si[j] = vn_nn_expf(si[j] - mx);
+            l[i] = l[i] * corr + vn_nn_sum(si, nk);
+            m[i] = mx;
+            float *ai = acc + i * HS;
+            for (int64_t d = 0; d < HS; d++)
+                ai[d] *= corr;
+        }
+        mm(nq, HS, nk, s, BK, 1, sl->v + k0 * HS, HS, acc, HS, 1, sl->wide);
+    }
+    for (int64_t i = 0; i < nq; i++) {
+        float inv = 1.0f / l[i];
+        float *o = out + (q0 + i) * C;
+        const float *ai = acc + i * HS;
+        for (int64_t d = 0; d < HS; d++)
+            o[d] = ai[d] * inv;
+        lse[q0 + i] = m[i] + logf(l[i]);
+    }
+}
+
+void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B, int64_t T, int64_t C,
+                          int64_t NH, float *scratch)
+{
+    int64_t HS = C / NH, nqb = (T + BQ - 1) / BQ, items = B * NH * nqb;
+    float scale = 1.0f / sqrtf((float)HS);
+    int nt = nn->n_threads > 0 ? nn->n_threads : 1;
+    if (items == 0)
+        return;
+    if (items < nt)
+        nt = (int)items;
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        attn_slot sl = slot_at(scratch, tid, T, HS);
+        /* Contiguous ranges of items, so that a thread regathers only when its range
+         * crosses into the next (b, h) pair. */
+        int64_t lo = items * tid / nth, hi = items * (tid + 1) / nth, cur = -1;
+        for (int64_t it = lo; it < hi; it++) {
+            int64_t pair = it / nqb, qb = it % nqb, b = pair / NH, h = pair % NH;
+            if (pair != cur) {
+                fwd_gather(&sl, qkv, b, h, T, C, HS, scale);
+                cur = pair;
+            }
+            int64_t q0 = qb * BQ, nq = T - q0 < BQ ? T - q0 : BQ;
+            fwd_block(&sl, out + b * T * C + h * HS, lse + pair * T, q0, nq, T, C, HS);
+        }
+    }
+}
+
+/* The whole backward of one (b, h) pair into the slot's dq, dk, dv. */
+VN_NN_CLONES static void bwd_pair(const attn_slot *sl, int64_t T, int64_t HS)
+{
+    float *restrict s = sl->s, *restrict dp = sl->dp;
+    memset(sl->dq, 0, (size_t)(3 * T * HS) * sizeof(float)); /* dq, dk, dv are adjacent */
+    for (int64_t k0 = 0; k0 < T; k0 += BK) {
+        int64_t nk = T - k0 < BK ? T - k0 : BK;
+        for (int64_t q0 = 0; q0 < T; q0 += BQ) {
+            int64_t nq = T - q0 < BQ ? T - q0 : BQ;
+            const float *qi = sl->q + q0 * HS, *doi = sl->dout + q0 * HS;
+            mm(nq, nk, HS, qi, HS, 1, sl->kt + k0, T, s, BK, 0, sl->wide);
+            for (int64_t i = 0; i < nq; i++) {
+                float *si = s + i * BK, li = sl->lse[q0 + i];
+#pragma omp simd
+                for (int64_t j = 0; j < nk; j++)
+                    si[j] = vn_nn_expf(si[j] - li);
+            }
+            /* dv_j += P^T dO_i */
+            mm(nk, HS, nq, s, 1, BK, doi, HS, sl->dv + k0 * HS, HS, 1, sl->wide);
+            /* dP = dO_i V_j^T */
+            mm(nq, nk, HS, doi, HS, 1, sl->vt + k0, T, dp, BK, 0, sl->wide);
+            for (int64_t i = 0; i < nq; i++) {
+                float *si = s + i * BK, *dpi = dp + i * BK, di = sl->dsum[q0 + i];
+#pragma omp simd
+                for (int64_t j = 0; j < nk; j++)
+                    dpi[j] = si[j] * (dpi[j] - di);
+            }
+            /* dq_i += dS (K_j / sqrt(HS)) */
+            mm(nq, HS, nk, dp, BK, 1, sl->k + k0 * HS, HS, sl->dq + q0 * HS, HS, 1, sl->wide);
+            /* dk_j += dS^T (Q_i / sqrt(HS)) */
+            mm(nk, HS, nq, dp, 1, BK, qi, HS, sl->dk + k0 * HS, HS, 1, sl->wide);
+        }
+    }
+}
+
+void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
+                           const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch)
+{
+    if (!dqkv)
+        return;
+    int64_t HS = C / NH, pairs = B * NH;
+    float scale = 1.0f / sqrtf((float)HS);
+    int nt = nn->n_threads > 0 ? nn->n_threads : 1;
+    if (pairs == 0 || T == 0)
+        return;
+    if (pairs < nt)
+        nt = (int)pairs;
+#pragma omp parallel num_threads(nt)
+    {
+        int tid = omp_get_thread_num(), nth = omp_get_num_threads();
+        attn_slot sl = slot_at(scratch, tid, T, HS);
+        int64_t lo = pairs * tid / nth, hi = pairs * (tid + 1) / nth;
+        for (int64_t pair = lo; pair < hi; pair++) {
+            int64_t b = pair / NH, h = pair % NH;
+            bwd_gather(&sl, qkv, dout, out, lse, b, h, T, C, NH, scale);
+            bwd_pair(&sl, T, HS);
+            bwd_scatter(&sl, dqkv, b, h, T, C, HS);
+        }
+    }
+}
+
+void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
+                                 int64_t W)
+{
+    int64_t rows = B * S * F;
+#pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (rows * W >= VN_NN_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t f = r % F, s = (r / F) % S, b = r / (F * S);
+        memcpy(dst + r * W, src + ((b * F + f) * S + s) * W, (size_t)W * sizeof *dst);
+    }
+}
+
+void vn_attention_ungroup_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
+                                   int64_t W, int accumulate)
+{
+    int64_t rows = B * S * F;
+#pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (rows * W >= VN_NN_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t f = r % F, s = (r / F) % S, b = r / (F * S);
+        float *d = dst + ((b * F + f) * S + s) * W;
+        const float *x = src + r * W;
+        if (accumulate)
+            for (int64_t i = 0; i < W; i++)
+                d[i] += x[i];
+        else
+            memcpy(d, x, (size_t)W * sizeof *d);
+    }
+}

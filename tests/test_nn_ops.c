@@ -1,0 +1,451 @@
+/*
+ * test_nn_ops.c: the dense ops and losses of src/nn (ops.h) against their reference
+ * twins (ops_ref.h) and against finite differences, plus the conventions every op
+ * promises: backward accumulates, NULL gradients are skipped, deterministic runs are
+ * bit-identical (and, for the ops that promise it, independent of the thread count).
+ *
+ * Each op is described once, in nn_ops_cases.c, and every check below runs over all of
+ * them as a Check loop test.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "vn_test.h"
+#include "nn_gradcheck.h"
+#include "nn_ops_cases.h"
+#include "nn/ops.h"
+#include "nn/ops_ref.h"
+
+/* ---- harness ---------------------------------------------------------------------- */
+
+static void setup_case(const op_def *op, op_case *c, uint64_t seed, int size)
+{
+    vn_test_rng r;
+    vn_test_rng_seed(&r, seed);
+    memset(c, 0, sizeof *c);
+    op->setup(c, &r, size);
+}
+
+/* The upstream gradient G for a case, from its own stream so that it does not shift the
+ * inputs when a setup changes. */
+static float *make_dout(const op_case *c, uint64_t seed)
+{
+    vn_test_rng r;
+    vn_test_rng_seed(&r, seed ^ 0xD0D0u);
+    float *g = vn_test_zeros(c->out_n);
+    ck_assert_ptr_nonnull(g);
+    vn_test_fill_normal(&r, g, c->out_n, 1.0f);
+    return g;
+}
+
+/* Gradient buffers for every input: zeros, or (fill) random values to accumulate onto. */
+static void alloc_grads(const op_case *c, float **g, int fill, uint64_t seed)
+{
+    vn_test_rng r;
+    vn_test_rng_seed(&r, seed ^ 0x6A6Au);
+    for (int i = 0; i < MAX_IN; i++) {
+        g[i] = NULL;
+        if (i >= c->n_in)
+            continue;
+        g[i] = vn_test_zeros(c->in_n[i]);
+        ck_assert_ptr_nonnull(g[i]);
+        if (fill)
+            vn_test_fill_normal(&r, g[i], c->in_n[i], 1.0f);
+    }
+}
+
+static void free_grads(float **g)
+{
+    for (int i = 0; i < MAX_IN; i++) {
+        free(g[i]);
+        g[i] = NULL;
+    }
+}
+
+static const char *size_name(int size)
+{
+    return size == SZ_TINY ? "tiny" : size == SZ_LARGE ? "large" : "random";
+}
+
+/* Forward and backward, fast path against the reference, with fresh zero gradients so
+ * that the error is measured on the gradients themselves. */
+static void check_vs_ref(const op_def *op, const vn_nn *nn, uint64_t seed, int size, double *fwd_worst,
+                         double *bwd_worst)
+{
+    op_case c;
+    setup_case(op, &c, seed, size);
+    char label[160];
+
+    op->fwd(NULL, &c);
+    float *ref_out = vn_test_copy(c.out, c.out_n);
+    ck_assert_ptr_nonnull(ref_out);
+    op->fwd(nn, &c);
+    fmt_into(label, sizeof label, "%s %s seed %llu forward [%lld %lld %lld]", op->name, size_name(size),
+             (unsigned long long)seed, (long long)c.d[0], (long long)c.d[1], (long long)c.d[2]);
+    double e = vn_rel_err(label, c.out, ref_out, c.out_n, 1e-5);
+    ck_assert_msg(e <= 1e-5, "%s: rel err %.3e > 1e-5", label, e);
+    if (e > *fwd_worst)
+        *fwd_worst = e;
+
+    float *dout = make_dout(&c, seed), *gref[MAX_IN], *gfast[MAX_IN];
+    alloc_grads(&c, gref, 0, seed);
+    alloc_grads(&c, gfast, 0, seed);
+    op->bwd(NULL, &c, gref, dout);
+    op->bwd(nn, &c, gfast, dout);
+    for (int i = 0; i < c.n_in; i++) {
+        fmt_into(label, sizeof label, "%s %s seed %llu d%s", op->name, size_name(size), (unsigned long long)seed,
+                 c.in_name[i]);
+        e = vn_rel_err(label, gfast[i], gref[i], c.in_n[i], 1e-4);
+        ck_assert_msg(e <= 1e-4, "%s: rel err %.3e > 1e-4", label, e);
+        if (e > *bwd_worst)
+            *bwd_worst = e;
+    }
+    free_grads(gref);
+    free_grads(gfast);
+    free(dout);
+    free(ref_out);
+    free_case(&c);
+}
+
+START_TEST(test_fast_vs_reference)
+{
+    const op_def *op = &OPS[_i];
+    nn_env env;
+    env_open(&env, 2);
+    double fw = 0.0, bw = 0.0;
+    for (uint64_t seed = 1; seed <= 6; seed++)
+        check_vs_ref(op, &env.nn, seed * 7919u + (uint64_t)_i, SZ_RANDOM, &fw, &bw);
+    check_vs_ref(op, &env.nn, 424242u + (uint64_t)_i, SZ_LARGE, &fw, &bw);
+    printf("%-14s fast vs reference: forward rel err <= %.2e, backward <= %.2e\n", op->name, fw, bw);
+    fflush(stdout);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+typedef struct gc_ctx {
+    const op_def *op;
+    op_case *c;
+    const float *dout;
+} gc_ctx;
+
+static double gc_loss(void *p)
+{
+    gc_ctx *g = p;
+    g->op->fwd(NULL, g->c);
+    if (g->op->is_loss)
+        return g->c->loss64 * (double)g->dout[0];
+    return vn_gradcheck_dot(g->c->out, g->dout, g->c->out_n);
+}
+
+static double gradcheck_case(const op_def *op, const vn_nn *nn, uint64_t seed, int size)
+{
+    op_case c;
+    setup_case(op, &c, seed, size);
+    float *dout = make_dout(&c, seed), *gfast[MAX_IN], *gref[MAX_IN];
+    alloc_grads(&c, gfast, 0, seed);
+    alloc_grads(&c, gref, 0, seed);
+    op->bwd(nn, &c, gfast, dout);
+    op->bwd(NULL, &c, gref, dout);
+    gc_ctx ctx = {op, &c, dout};
+    vn_gradcheck_input in[MAX_IN], in_ref[MAX_IN];
+    for (int i = 0; i < c.n_in; i++) {
+        in[i] = (vn_gradcheck_input){c.in[i], c.in_n[i], gfast[i], c.in_name[i]};
+        in_ref[i] = (vn_gradcheck_input){c.in[i], c.in_n[i], gref[i], c.in_name[i]};
+    }
+    char label[96];
+    fmt_into(label, sizeof label, "%s %s fast", op->name, size_name(size));
+    /* A loss is exact in double, so extrapolation can remove the truncation error that a
+     * temperature of 0.07 would otherwise leave in InfoNCE's differences. */
+    vn_gradcheck_opts opts = {.eps = 1e-2, .richardson = op->is_loss};
+    double e = vn_gradcheck(label, in, c.n_in, gc_loss, &ctx, &opts);
+    fmt_into(label, sizeof label, "%s %s reference", op->name, size_name(size));
+    double e_ref = vn_gradcheck(label, in_ref, c.n_in, gc_loss, &ctx, &opts);
+    free_grads(gfast);
+    free_grads(gref);
+    free(dout);
+    free_case(&c);
+    return e > e_ref ? e : e_ref;
+}
+
+START_TEST(test_finite_differences)
+{
+    const op_def *op = &OPS[_i];
+    nn_env env;
+    env_open(&env, 2);
+    double worst = gradcheck_case(op, &env.nn, 31u + (uint64_t)_i, SZ_TINY);
+    for (uint64_t seed = 1; seed <= 2; seed++) {
+        double e = gradcheck_case(op, &env.nn, seed * 104729u + (uint64_t)_i, SZ_RANDOM);
+        worst = e > worst ? e : worst;
+    }
+    printf("%-14s finite differences: worst rel err %.2e\n", op->name, worst);
+    ck_assert_msg(worst <= 1e-3, "%s: backward disagrees with finite differences (rel err %.3e)", op->name, worst);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* Backward into pre-filled gradients must add: result == prefill + gradient alone. */
+START_TEST(test_backward_accumulates)
+{
+    const op_def *op = &OPS[_i];
+    nn_env env;
+    env_open(&env, 2);
+    op_case c;
+    uint64_t seed = 555u + (uint64_t)_i;
+    setup_case(op, &c, seed, SZ_RANDOM);
+    float *dout = make_dout(&c, seed), *alone[MAX_IN], *pre[MAX_IN], *expect[MAX_IN] = {NULL, NULL, NULL};
+    alloc_grads(&c, alone, 0, seed);
+    alloc_grads(&c, pre, 1, seed);
+    op->bwd(&env.nn, &c, alone, dout);
+    for (int i = 0; i < c.n_in; i++) {
+        expect[i] = vn_test_copy(pre[i], c.in_n[i]);
+        ck_assert_ptr_nonnull(expect[i]);
+        double gnorm = 0.0;
+        for (int64_t j = 0; j < c.in_n[i]; j++) {
+            expect[i][j] += alone[i][j];
+            gnorm += (double)alone[i][j] * alone[i][j];
+        }
+        ck_assert_msg(gnorm > 0.0, "%s: d%s is all zeros, so accumulation cannot be told apart", op->name,
+                      c.in_name[i]);
+    }
+    op->bwd(&env.nn, &c, pre, dout);
+    for (int i = 0; i < c.n_in; i++) {
+        char label[96];
+        fmt_into(label, sizeof label, "%s accumulate d%s", op->name, c.in_name[i]);
+        double e = vn_rel_err(label, pre[i], expect[i], c.in_n[i], 1e-6);
+        ck_assert_msg(e <= 1e-6, "%s: backward did not add to the pre-filled gradient (rel err %.3e)", label, e);
+    }
+    free_grads(alone);
+    free_grads(pre);
+    free_grads(expect);
+    free(dout);
+    free_case(&c);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* A NULL gradient skips that gradient and changes nothing else. */
+START_TEST(test_null_gradients)
+{
+    const op_def *op = &OPS[_i];
+    nn_env env;
+    env_open(&env, 2);
+    op_case c;
+    uint64_t seed = 777u + (uint64_t)_i;
+    setup_case(op, &c, seed, SZ_RANDOM);
+    float *dout = make_dout(&c, seed), *full[MAX_IN];
+    alloc_grads(&c, full, 0, seed);
+    op->bwd(&env.nn, &c, full, dout);
+    float *full_out = vn_test_copy(c.out, c.out_n);
+    ck_assert_ptr_nonnull(full_out);
+    for (int skip = 0; skip < c.n_in; skip++) {
+        float *part[MAX_IN];
+        alloc_grads(&c, part, 0, seed);
+        free(part[skip]);
+        part[skip] = NULL;
+        op->bwd(&env.nn, &c, part, dout);
+        for (int i = 0; i < c.n_in; i++)
+            if (i != skip)
+                ck_assert_msg(memcmp(part[i], full[i], (size_t)c.in_n[i] * sizeof(float)) == 0,
+                              "%s: d%s changed when d%s was NULL", op->name, c.in_name[i], c.in_name[skip]);
+        ck_assert_msg(memcmp(c.out, full_out, (size_t)c.out_n * sizeof(float)) == 0,
+                      "%s: the output changed when d%s was NULL", op->name, c.in_name[skip]);
+        free_grads(part);
+    }
+    free(full_out);
+    free_grads(full);
+    free(dout);
+    free_case(&c);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* Forward output and all gradients of one deterministic run, on large shapes so that
+ * the parallel paths are taken. */
+static void det_run(const op_def *op, const vn_nn *nn, uint64_t seed, float **out, float **grads, op_case *c)
+{
+    setup_case(op, c, seed, SZ_LARGE);
+    float *dout = make_dout(c, seed);
+    alloc_grads(c, grads, 0, seed);
+    op->fwd(nn, c);
+    *out = vn_test_copy(c->out, c->out_n);
+    ck_assert_ptr_nonnull(*out);
+    op->bwd(nn, c, grads, dout);
+    free(dout);
+}
+
+static void det_compare(const op_def *op, const char *what, const op_case *c, const float *out_a, float *const *ga,
+                        const float *out_b, float *const *gb)
+{
+    ck_assert_msg(memcmp(out_a, out_b, (size_t)c->out_n * sizeof(float)) == 0, "%s: forward differs %s", op->name,
+                  what);
+    for (int i = 0; i < c->n_in; i++)
+        ck_assert_msg(memcmp(ga[i], gb[i], (size_t)c->in_n[i] * sizeof(float)) == 0, "%s: d%s differs %s",
+                      op->name, c->in_name[i], what);
+}
+
+START_TEST(test_deterministic)
+{
+    const op_def *op = &OPS[_i];
+    nn_env two, one;
+    env_open(&two, 2);
+    env_open(&one, 1);
+    uint64_t seed = 999u + (uint64_t)_i;
+    op_case a, b;
+    float *out_a, *out_b, *ga[MAX_IN], *gb[MAX_IN];
+    det_run(op, &two.nn, seed, &out_a, ga, &a);
+    det_run(op, &two.nn, seed, &out_b, gb, &b);
+    det_compare(op, "between two runs at 2 threads", &a, out_a, ga, out_b, gb);
+    free(out_b);
+    free_grads(gb);
+    free_case(&b);
+    if (op->thread_invariant) {
+        det_run(op, &one.nn, seed, &out_b, gb, &b);
+        det_compare(op, "between 1 and 2 threads", &a, out_a, ga, out_b, gb);
+        free(out_b);
+        free_grads(gb);
+        free_case(&b);
+    }
+    free(out_a);
+    free_grads(ga);
+    free_case(&a);
+    vn_be_close(&two.be);
+    vn_be_close(&one.be);
+}
+END_TEST
+
+/* ---- values known from PyTorch and from the formulas ------------------------------ */
+
+/* torch.nn.functional.gelu(x, approximate='tanh') at -3, -1, 0, 0.5, 1, 3. */
+START_TEST(test_gelu_known_values)
+{
+    nn_env env;
+    env_open(&env, 1);
+    const float x[6] = {-3.0f, -1.0f, 0.0f, 0.5f, 1.0f, 3.0f};
+    const double want[6] = {-0.0036373920, -0.1588080094, 0.0, 0.3457140098, 0.8411919906, 2.9963626080};
+    float y[6];
+    vn_gelu_forward(&env.nn, y, x, 6);
+    for (int i = 0; i < 6; i++)
+        ck_assert_msg(fabs(y[i] - want[i]) <= 2e-6 * (1.0 + fabs(want[i])), "gelu(%g) = %.9g, want %.9g", x[i],
+                      y[i], want[i]);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* A NaN must surface, not vanish into a clamp: a diverging run has to be visible. Huge
+ * finite inputs saturate cleanly (GELU(x) = x far right, 0 far left). */
+START_TEST(test_nan_and_saturation)
+{
+    nn_env env;
+    env_open(&env, 1);
+    const float x[4] = {NAN, 1e4f, -1e4f, 0.5f};
+    float y[4], d[4] = {0}, g[4] = {1, 1, 1, 1};
+    vn_gelu_forward(&env.nn, y, x, 4);
+    vn_gelu_backward(&env.nn, d, x, g, 4);
+    ck_assert_msg(isnan(y[0]) && isnan(d[0]), "gelu(NaN) = %g, grad %g", y[0], d[0]);
+    ck_assert_msg(y[1] == 1e4f && y[2] == 0.0f, "gelu saturation: %g %g", y[1], y[2]);
+    ck_assert_msg(d[1] == 1.0f && d[2] == 0.0f, "gelu' saturation: %g %g", d[1], d[2]);
+    float sm[4];
+    vn_softmax_forward(&env.nn, sm, x, 1, 4);
+    ck_assert_msg(isnan(sm[0]), "softmax with a NaN logit gave %g", sm[0]);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* Logits far beyond exp's range give finite losses and exact saturated gradients. */
+START_TEST(test_losses_extreme_logits)
+{
+    nn_env env;
+    env_open(&env, 1);
+    const float logits[4] = {100.0f, -100.0f, 100.0f, -100.0f};
+    const float targets[4] = {0.0f, 1.0f, 1.0f, 0.0f};
+    float d[4] = {0};
+    float loss = vn_bce_logits_loss(&env.nn, d, logits, targets, 4, 1.0f);
+    ck_assert_msg(fabsf(loss - 50.0f) <= 1e-4f, "bce loss %.9g, want 50", loss);
+    const float want_d[4] = {0.25f, -0.25f, 0.0f, 0.0f};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fabsf(d[i] - want_d[i]) <= 1e-7f, "bce dlogits[%d] = %.9g, want %.9g", i, d[i], want_d[i]);
+
+    const float row[3] = {1000.0f, 0.0f, -1000.0f};
+    const int32_t label = 1;
+    float g[3] = {0};
+    loss = vn_softmax_ce_loss(&env.nn, g, row, &label, 1, 3, 1.0f);
+    ck_assert_msg(fabsf(loss - 1000.0f) <= 1e-3f, "softmax ce loss %.9g, want 1000", loss);
+    ck_assert_msg(fabsf(g[0] - 1.0f) <= 1e-6f && fabsf(g[1] + 1.0f) <= 1e-6f && fabsf(g[2]) <= 1e-6f,
+                  "softmax ce dlogits %g %g %g, want 1 -1 0", g[0], g[1], g[2]);
+
+    float sm[3];
+    vn_softmax_forward(&env.nn, sm, row, 1, 3);
+    ck_assert_msg(sm[0] == 1.0f && sm[1] == 0.0f && sm[2] == 0.0f, "softmax of large logits: %g %g %g", sm[0],
+                  sm[1], sm[2]);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* InfoNCE with orthonormal keys equal to the queries and a small temperature: the
+ * positives dominate, the loss is log(1 + (M-1) e^{-1/tau}). */
+START_TEST(test_infonce_known_value)
+{
+    nn_env env;
+    env_open(&env, 1);
+    enum { M = 4 };
+    float q[M * M] = {0}, scratch[M * M];
+    int32_t pos[M];
+    for (int i = 0; i < M; i++) {
+        q[i * M + i] = 1.0f;
+        pos[i] = i;
+    }
+    float tau = 0.25f;
+    float loss = vn_infonce_loss(&env.nn, NULL, NULL, q, q, pos, M, M, M, tau, 1.0f, scratch);
+    double want = log(1.0 + (M - 1) * exp(-1.0 / tau));
+    ck_assert_msg(fabs(loss - want) <= 1e-6, "infonce loss %.9g, want %.9g", loss, want);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* The target of the LN'd losses is normalised per row: a target that is an affine
+ * map of pred's row pattern (scaled and shifted) gives zero loss when pred is its LN. */
+START_TEST(test_ln_target_is_normalised)
+{
+    nn_env env;
+    env_open(&env, 1);
+    enum { C = 8 };
+    float target[C], pred[C], mean, rstd, scratch[C];
+    for (int c = 0; c < C; c++)
+        target[c] = 5.0f + 3.0f * (float)c;
+    vn_ref_layernorm_forward(pred, &mean, &rstd, target, NULL, NULL, 1, C);
+    float l1 = vn_l1_ln_target_loss(&env.nn, NULL, pred, target, 1, C, 1.0f, scratch);
+    float mse = vn_mse_ln_target_loss(&env.nn, NULL, pred, target, 1, C, 1.0f, scratch);
+    ck_assert_msg(l1 <= 1e-6f && mse <= 1e-12f, "loss against its own LN target: l1 %g mse %g", l1, mse);
+    for (int c = 0; c < C; c++)
+        pred[c] += 0.5f;
+    mse = vn_mse_ln_target_loss(&env.nn, NULL, pred, target, 1, C, 1.0f, scratch);
+    l1 = vn_l1_ln_target_loss(&env.nn, NULL, pred, target, 1, C, 1.0f, scratch);
+    ck_assert_msg(fabsf(mse - 0.25f) <= 1e-5f && fabsf(l1 - 0.5f) <= 1e-5f, "shifted by 0.5: l1 %g mse %g", l1,
+                  mse);
+    vn_be_close(&env.be);
+}
+END_TEST
+
+static Suite *nn_ops_suite(void)
+{
+    Suite *s = suite_create("nn_ops");
+    TCase *tc = tcase_create("ops");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_fast_vs_reference, 0, N_OPS);
+    tcase_add_loop_test(tc, test_finite_differences, 0, N_OPS);
+    tcase_add_loop_test(tc, test_backward_accumulates, 0, N_OPS);
+    tcase_add_loop_test(tc, test_null_gradients, 0, N_OPS);
+    tcase_add_loop_test(tc, test_deterministic, 0, N_OPS);
+    tcase_add_test(tc, test_gelu_known_values);
+    tcase_add_test(tc, test_nan_and_saturation);
+    tcase_add_test(tc, test_losses_extreme_logits);
+    tcase_add_test(tc, test_infonce_known_value);
+    tcase_add_test(tc, test_ln_target_is_normalised);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return vn_test_run(nn_ops_suite());
+}
