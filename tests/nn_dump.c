@@ -27,6 +27,24 @@ typedef struct arr {
 
 static char g_dir[4096];
 
+/* Every buffer the run allocates, freed together at exit so that leak checkers stay quiet. */
+static void *g_allocs[64];
+static int g_n_allocs;
+
+static void *track(void *p)
+{
+    if (!p) {
+        fprintf(stderr, "nn_dump: out of memory\n");
+        exit(1);
+    }
+    if (g_n_allocs == (int)(sizeof g_allocs / sizeof g_allocs[0])) {
+        fprintf(stderr, "nn_dump: more buffers than the tracker holds\n");
+        exit(1);
+    }
+    g_allocs[g_n_allocs++] = p;
+    return p;
+}
+
 static int load(const char *name, arr *a)
 {
     char path[4200], err[256];
@@ -36,7 +54,7 @@ static int load(const char *name, arr *a)
         fprintf(stderr, "nn_dump: cannot read %s as float32: %s\n", path, err);
         return -1;
     }
-    a->x = npy.data; /* kept until the process exits */
+    a->x = track(npy.data);
     a->ndim = npy.ndim;
     a->n = 1;
     for (int i = 0; i < npy.ndim; i++) {
@@ -59,21 +77,12 @@ static int save(const char *name, const float *x, int ndim, const int64_t *shape
 
 static float *zeros(int64_t n)
 {
-    float *p = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
-    if (!p) {
-        fprintf(stderr, "nn_dump: out of memory\n");
-        exit(1);
-    }
-    return p;
+    return track(calloc((size_t)(n > 0 ? n : 1), sizeof(float)));
 }
 
 static int32_t *as_labels(const arr *a)
 {
-    int32_t *l = malloc((size_t)(a->n > 0 ? a->n : 1) * sizeof *l);
-    if (!l) {
-        fprintf(stderr, "nn_dump: out of memory\n");
-        exit(1);
-    }
+    int32_t *l = track(malloc((size_t)(a->n > 0 ? a->n : 1) * sizeof *l));
     for (int64_t i = 0; i < a->n; i++)
         l[i] = (int32_t)a->x[i];
     return l;
@@ -185,5 +194,7 @@ int main(int argc, char **argv)
     vn_nn nn = {.be = &be, .n_threads = 2, .deterministic = 1};
     int rc = run(&nn, argv[1]) == 0 ? 0 : 1;
     vn_be_close(&be);
+    while (g_n_allocs > 0)
+        free(g_allocs[--g_n_allocs]);
     return rc;
 }

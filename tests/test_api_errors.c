@@ -247,6 +247,7 @@ static const api_entry api_table[] = {
 /* Entries defined by other files of this suite (one per module), NULL-terminated. */
 extern const api_entry api_table_io[];
 extern const api_entry api_table_world[];
+extern const api_entry api_table_encoder[];
 
 static const api_entry *find_entry(const char *name)
 {
@@ -257,6 +258,9 @@ static const api_entry *find_entry(const char *name)
         if (!strcmp(e->name, name))
             return e;
     for (const api_entry *e = api_table_world; e->name; e++)
+        if (!strcmp(e->name, name))
+            return e;
+    for (const api_entry *e = api_table_encoder; e->name; e++)
         if (!strcmp(e->name, name))
             return e;
     return NULL;

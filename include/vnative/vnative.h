@@ -17,5 +17,6 @@
 #include "vnative/video.h"
 #include "vnative/loader.h"
 #include "vnative/world.h"
+#include "vnative/encoder.h"
 
 #endif

@@ -1,0 +1,122 @@
+/*
+ * vnative/encoder.h: the three encoder families and their embeddings.
+ *
+ *   frames           a per-frame ViT, then the mean over frames: the bag-of-images baseline
+ *   frames+temporal  a per-frame ViT, then a small temporal transformer over the frame embeddings
+ *   video            tubelet (t x p x p) tokens and a space-time transformer, joint or divided
+ *
+ * A vn_encoder is a model: its weights, created from a config and a seed. Once created
+ * it may be shared by any number of threads for encoding (each call uses its own
+ * activation memory). Training goes through a trainer, which owns the gradients and
+ * optimiser state.
+ *
+ * Parameter names follow PyTorch/timm conventions ("patch_embed.proj.weight",
+ * "blocks.0.attn.qkv.weight", "blocks.0.mlp.fc1.bias", "norm.weight", ...), and
+ * weights use PyTorch layouts (Linear [out, in], Conv3d [out, in, kt, kh, kw]), so that
+ * weights move to and from PyTorch without reshuffling.
+ */
+#ifndef VNATIVE_ENCODER_H
+#define VNATIVE_ENCODER_H
+
+#include "vnative/common.h"
+#include "vnative/context.h"
+#include "vnative/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vn_encoder_family {
+    VN_ENCODER_FRAMES = 0,
+    VN_ENCODER_FRAMES_TEMPORAL = 1,
+    VN_ENCODER_VIDEO = 2
+} vn_encoder_family;
+
+typedef enum vn_attention_kind {
+    VN_ATTENTION_JOINT = 0,   /* every token attends to every token */
+    VN_ATTENTION_DIVIDED = 1  /* TimeSformer: temporal attention, then spatial, in each block */
+} vn_attention_kind;
+
+typedef enum vn_pooling {
+    VN_POOLING_MEAN = 0,
+    VN_POOLING_ATTENTIVE = 1  /* one learned query attends over the tokens */
+} vn_pooling;
+
+typedef enum vn_pos_embedding {
+    VN_POS_LEARNED = 0,
+    VN_POS_SINCOS = 1         /* fixed 3-D sin-cos, as V-JEPA */
+} vn_pos_embedding;
+
+/* "frames", "frames+temporal", "video"; "unknown" otherwise. */
+VN_API const char *vn_encoder_family_name(vn_encoder_family family);
+VN_API vn_status vn_encoder_family_from_name(const char *name, vn_encoder_family *out);
+
+typedef struct vn_encoder_config {
+    unsigned int version;
+    vn_encoder_family family;
+    int frames;                  /* T of the input clip */
+    int size;                    /* H = W of the input clip */
+    int channels;                /* C of the input clip: 3 or 1 */
+    int patch;                   /* p: spatial patch side; size % patch == 0 */
+    int tubelet_t;               /* video family: frames per tubelet; frames % tubelet_t == 0 */
+    int dim;                     /* D, the token width; dim % heads == 0 */
+    int depth;                   /* transformer blocks (per frame for the frames families) */
+    int heads;
+    float mlp_ratio;             /* MLP hidden width = round(dim * mlp_ratio) */
+    vn_pooling pooling;
+    vn_attention_kind attention; /* video family only */
+    vn_pos_embedding pos;
+    int temporal_depth;          /* frames+temporal: blocks of the temporal transformer */
+    uint64_t seed;               /* weights are a pure function of the config and this seed */
+    float init_std;              /* truncated normal (at +-2 std) for weights; biases are zero */
+} vn_encoder_config;
+
+#define VN_ENCODER_CONFIG_VERSION 1
+/* The xs preset, video family. */
+#define VN_ENCODER_CONFIG_INIT                                                                   \
+    { VN_ENCODER_CONFIG_VERSION, VN_ENCODER_VIDEO, 16, 32, 3, 8, 2, 128, 4, 4, 4.0f,             \
+      VN_POOLING_MEAN, VN_ATTENTION_JOINT, VN_POS_LEARNED, 2, 0, 0.02f }
+
+VN_API vn_status vn_encoder_config_init(vn_encoder_config *cfg, unsigned int version);
+
+/* Fill cfg with a named preset for a family:
+ *   "xs": 16x32x32 RGB, tubelet 2x8x8, dim 128, depth 4, 4 heads (batch 16 in benchmarks)
+ *   "s":  16x64x64 RGB, tubelet 2x8x8, dim 192, depth 6, 3 heads (batch 8)
+ * The frames families use the same patch and width with tubelet_t = 1. */
+VN_API vn_status vn_encoder_config_preset(vn_encoder_config *cfg, const char *preset, vn_encoder_family family);
+
+typedef struct vn_encoder vn_encoder;
+
+/* Build an encoder with freshly initialised weights on ctx's backend. ctx must outlive it. */
+VN_API vn_status vn_encoder_create(vn_encoder **out, vn_context *ctx, const vn_encoder_config *cfg);
+VN_API void vn_encoder_destroy(vn_encoder *enc);
+
+VN_API vn_status vn_encoder_get_config(const vn_encoder *enc, vn_encoder_config *cfg);
+
+/* Number of trainable parameters (floats). */
+VN_API vn_status vn_encoder_num_params(const vn_encoder *enc, int64_t *n);
+
+/* Tokens per clip L and embedding width D of the outputs below. */
+VN_API vn_status vn_encoder_output_shape(const vn_encoder *enc, int64_t *tokens, int64_t *dim);
+
+/* Embed a batch: clips f32 [N, C, T, H, W] -> embeddings f32 [N, D]. Thread-safe. */
+VN_API vn_status vn_encoder_encode(const vn_encoder *enc, const vn_tensor *clips, vn_tensor *embeddings);
+
+/* Token features before pooling: clips f32 [N, C, T, H, W] -> f32 [N, L, D]. Thread-safe. */
+VN_API vn_status vn_encoder_encode_tokens(const vn_encoder *enc, const vn_tensor *clips, vn_tensor *tokens);
+
+/* Parameters by name: the count, and the name, shape and data of parameter i (in a fixed
+ * order; shape has room for VN_MAX_DIMS entries). Copy out with vn_encoder_get_param and in
+ * with vn_encoder_set_param (shapes must match); setting is not thread-safe against
+ * concurrent encoding. */
+VN_API vn_status vn_encoder_param_count(const vn_encoder *enc, int *count);
+VN_API vn_status vn_encoder_param_info(const vn_encoder *enc, int index, const char **name, int *ndim,
+                                       int64_t *shape);
+VN_API vn_status vn_encoder_get_param(const vn_encoder *enc, const char *name, vn_tensor *out);
+VN_API vn_status vn_encoder_set_param(vn_encoder *enc, const char *name, const vn_tensor *value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * encoder.c: the three encoder families on the shared block stack (encoder_blocks.c).
+ *
+ *   frames           tubelet_t = 1 patch tokens [N*T, S, D] + pos, blocks, norm, pool over
+ *                    the S patches of each frame -> [N*T, D], mean over frames -> [N, D];
+ *                    tokens are the normed patch tokens [N, T*S, D].
+ *   frames+temporal  the same per-frame ViT gives frame embeddings [N, T, D]; plus
+ *                    temporal.pos_embed, temporal blocks (joint over T), temporal.norm,
+ *                    mean over T -> [N, D]; tokens are the temporal outputs [N, T, D].
+ *                    The per-frame pooling follows cfg.pooling; the pooling over T is a mean.
+ *                    temporal.pos_embed is learned whatever cfg.pos says: cfg.pos is the
+ *                    patch tokens' embedding (for the frames families a per-frame table,
+ *                    the 3-D sin-cos one with a single time step).
+ *   video            tubelet tokens [N, F*S, D] + pos, joint or divided blocks, norm, pool
+ *                    over all tokens -> [N, D]; tokens [N, F*S, D].
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "nn/encoder_internal.h"
+
+struct vn_encoder_acts {
+    const vn_encoder *enc;
+    int64_t max_batch, N; /* N of the last forward, 0 before the first */
+    int train;            /* 0: encoding only, without the backward's buffers */
+    float *arena;
+    vn_enc_block_acts *blk, *tblk;
+    vn_enc_stack main, temporal;
+    vn_enc_work work;
+    float *patches, *tok, *fin, *fin_mean, *fin_rstd, *pooled, *pool_attn;
+    float *tfin, *tfin_mean, *tfin_rstd, *emb;
+    float *dx, *dfin, *dpooled, *dtx, *dtfin;
+};
+
+/* Sequences and tokens per sequence of the main (per-frame or space-time) stack. */
+static void main_shape(const vn_encoder *enc, int64_t N, int64_t *B, int64_t *T)
+{
+    if (enc->cfg.family == VN_ENCODER_VIDEO) {
+        *B = N;
+        *T = enc->F * enc->S;
+    } else {
+        *B = N * enc->cfg.frames;
+        *T = enc->S;
+    }
+}
+
+static void acts_layout(vn_encoder_acts *a, vn_enc_bump *m, int64_t N)
+{
+    const vn_encoder *enc = a->enc;
+    const vn_encoder_config *c = &enc->cfg;
+    int64_t D = enc->D, H = enc->hidden, NH = c->heads, B, T, T0 = c->frames;
+    main_shape(enc, N, &B, &T);
+    int64_t rows = B * T, K = (int64_t)c->channels * enc->tt * c->patch * c->patch;
+    a->patches = vn_enc_take(m, rows * K);
+    a->tok = vn_enc_take(m, rows * D);
+    a->main = (vn_enc_stack){enc->blocks, c->depth, c->attention == VN_ATTENTION_DIVIDED, B, enc->F, enc->S, T,
+                             NULL, a->blk};
+    vn_enc_stack_layout(&a->main, m, D, H, NH);
+    a->fin = vn_enc_take(m, rows * D);
+    a->fin_mean = vn_enc_take(m, rows);
+    a->fin_rstd = vn_enc_take(m, rows);
+    a->pooled = vn_enc_take(m, B * D);
+    a->pool_attn = vn_enc_take(m, rows);
+    a->emb = vn_enc_take(m, N * D);
+    if (c->family == VN_ENCODER_FRAMES_TEMPORAL) {
+        a->temporal = (vn_enc_stack){enc->tblocks, c->temporal_depth, 0, N, 1, T0, T0, NULL, a->tblk};
+        vn_enc_stack_layout(&a->temporal, m, D, H, NH);
+        a->tfin = vn_enc_take(m, N * T0 * D);
+        a->tfin_mean = vn_enc_take(m, N * T0);
+        a->tfin_rstd = vn_enc_take(m, N * T0);
+        if (a->train) {
+            a->dtx = vn_enc_take(m, N * T0 * D);
+            a->dtfin = vn_enc_take(m, N * T0 * D);
+        }
+    }
+    vn_enc_work *w = &a->work;
+    w->tmp = vn_enc_take(m, rows * D);
+    if (a->train) {
+        /* the main stack has the most rows of any stack */
+        a->dx = vn_enc_take(m, rows * D);
+        a->dfin = vn_enc_take(m, rows * D);
+        a->dpooled = vn_enc_take(m, B * D);
+        w->dln = vn_enc_take(m, rows * D);
+        w->dqkv = vn_enc_take(m, rows * 3 * D);
+        w->dqkvg = vn_enc_take(m, rows * 3 * D);
+        w->datt = vn_enc_take(m, rows * D);
+        w->dattg = vn_enc_take(m, rows * D);
+        w->dh = vn_enc_take(m, rows * H);
+        w->dg = vn_enc_take(m, rows * H);
+    }
+    int nt = enc->nn.n_threads;
+    int64_t sc = vn_attention_scratch_floats(B, T, D, NH, nt);
+    if (c->attention == VN_ATTENTION_DIVIDED) {
+        int64_t s1 = vn_attention_scratch_floats(B * enc->S, enc->F, D, NH, nt);
+        int64_t s2 = vn_attention_scratch_floats(B * enc->F, enc->S, D, NH, nt);
+        sc = s1 > sc ? s1 : sc;
+        sc = s2 > sc ? s2 : sc;
+    }
+    if (c->family == VN_ENCODER_FRAMES_TEMPORAL) {
+        int64_t s3 = vn_attention_scratch_floats(N, T0, D, NH, nt);
+        sc = s3 > sc ? s3 : sc;
+    }
+    w->attn_scratch = vn_enc_take(m, sc);
+}
+
+static vn_status acts_create(const vn_encoder *enc, int64_t max_batch, int train, vn_encoder_acts **out)
+{
+    VN_CHECK_NULL(out);
+    *out = NULL;
+    VN_CHECK_NULL(enc);
+    if (max_batch < 1)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_encoder_acts_create: max_batch is %lld; it must be >= 1",
+                        (long long)max_batch);
+    vn_encoder_acts *a = calloc(1, sizeof *a);
+    if (!a)
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_acts_create: out of memory");
+    a->enc = enc;
+    a->max_batch = max_batch;
+    a->train = train;
+    a->blk = calloc((size_t)enc->cfg.depth, sizeof *a->blk);
+    if (enc->cfg.family == VN_ENCODER_FRAMES_TEMPORAL)
+        a->tblk = calloc((size_t)enc->cfg.temporal_depth, sizeof *a->tblk);
+    vn_enc_bump m = {NULL, 0};
+    acts_layout(a, &m, max_batch);
+    if (a->blk && (a->tblk || enc->cfg.family != VN_ENCODER_FRAMES_TEMPORAL))
+        a->arena = aligned_alloc(64, (size_t)m.used * sizeof(float));
+    if (!a->arena) {
+        vn_encoder_acts_destroy(a);
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_acts_create: out of memory for %lld activation floats",
+                        (long long)m.used);
+    }
+    m = (vn_enc_bump){a->arena, 0};
+    acts_layout(a, &m, max_batch);
+    *out = a;
+    return VN_OK;
+}
+
+vn_status vn_encoder_acts_create(const vn_encoder *enc, int64_t max_batch, vn_encoder_acts **out)
+{
+    return acts_create(enc, max_batch, 1, out);
+}
+
+void vn_encoder_acts_destroy(vn_encoder_acts *a)
+{
+    if (!a)
+        return;
+    free(a->arena);
+    free(a->blk);
+    free(a->tblk);
+    free(a);
+}
+
+/* The stacks were laid out for max_batch; a smaller batch uses the front of each buffer,
+ * so only the batch dimension of the stack descriptors changes. */
+static void set_batch(vn_encoder_acts *a, int64_t N)
+{
+    int64_t B, T;
+    main_shape(a->enc, N, &B, &T);
+    a->main.B = B;
+    a->temporal.B = N;
+    a->N = N;
+}
+
+vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const float *clips, int64_t N,
+                             float *embeddings, float *tokens)
+{
+    VN_CHECK_NULL(enc);
+    VN_CHECK_NULL(a);
+    VN_CHECK_NULL(clips);
+    if (a->enc != enc)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_encoder_forward: the activations belong to another encoder");
+    if (N < 1 || N > a->max_batch)
+        return vn_error(VN_ERR_SHAPE, "vn_encoder_forward: batch %lld is outside 1..%lld (the acts' max_batch)",
+                        (long long)N, (long long)a->max_batch);
+    const vn_encoder_config *c = &enc->cfg;
+    const vn_nn *nn = &enc->nn;
+    const float *P = enc->arena;
+    int64_t D = enc->D, T0 = c->frames, B, T;
+    set_batch(a, N);
+    main_shape(enc, N, &B, &T);
+    vn_tubelet_forward(nn, a->tok, a->patches, clips, P + enc->patch_w, P + enc->patch_b, N, c->channels, T0, c->size,
+                       c->size, enc->tt, c->patch, D);
+    vn_posembed_forward(nn, a->main.x0, a->tok, enc->pos >= 0 ? P + enc->pos : enc->pos_fixed, B, T, D);
+    vn_enc_stack_forward(enc, &a->main, &a->work);
+    vn_layernorm_forward(nn, a->fin, a->fin_mean, a->fin_rstd, a->main.blk[c->depth - 1].x2, P + enc->norm_w,
+                         P + enc->norm_b, B * T, D);
+    if (c->pooling == VN_POOLING_ATTENTIVE)
+        vn_attnpool_forward(nn, a->pooled, a->pool_attn, a->fin, P + enc->pool_q, B, T, D);
+    else
+        vn_meanpool_forward(nn, a->pooled, a->fin, B, T, D);
+    const float *tok_out = a->fin;
+    switch (c->family) {
+    case VN_ENCODER_VIDEO:
+        memcpy(a->emb, a->pooled, (size_t)(N * D) * sizeof(float));
+        break;
+    case VN_ENCODER_FRAMES:
+        vn_meanpool_forward(nn, a->emb, a->pooled, N, T0, D);
+        break;
+    case VN_ENCODER_FRAMES_TEMPORAL:
+        vn_posembed_forward(nn, a->temporal.x0, a->pooled, P + enc->tpos, N, T0, D);
+        vn_enc_stack_forward(enc, &a->temporal, &a->work);
+        vn_layernorm_forward(nn, a->tfin, a->tfin_mean, a->tfin_rstd, a->temporal.blk[c->temporal_depth - 1].x2,
+                             P + enc->tnorm_w, P + enc->tnorm_b, N * T0, D);
+        vn_meanpool_forward(nn, a->emb, a->tfin, N, T0, D);
+        tok_out = a->tfin;
+        break;
+    }
+    if (embeddings)
+        memcpy(embeddings, a->emb, (size_t)(N * D) * sizeof(float));
+    if (tokens) {
+        int64_t L, Dd;
+        vn_encoder_output_shape(enc, &L, &Dd);
+        memcpy(tokens, tok_out, (size_t)(N * L * D) * sizeof(float));
+    }
+    return VN_OK;
+}
+
+static void zero(float *x, int64_t n)
+{
+    memset(x, 0, (size_t)n * sizeof *x);
+}
+
+vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const float *d_embeddings, float *grads)
+{
+    VN_CHECK_NULL(enc);
+    VN_CHECK_NULL(a);
+    VN_CHECK_NULL(d_embeddings);
+    VN_CHECK_NULL(grads);
+    if (a->enc != enc)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_encoder_backward: the activations belong to another encoder");
+    if (a->N < 1 || !a->train)
+        return vn_error(VN_ERR_STATE, "vn_encoder_backward: no forward has run on these training activations");
+    const vn_encoder_config *c = &enc->cfg;
+    const vn_nn *nn = &enc->nn;
+    const float *P = enc->arena;
+    float *G = grads;
+    int64_t N = a->N, D = enc->D, T0 = c->frames, B, T;
+    main_shape(enc, N, &B, &T);
+    zero(a->dpooled, B * D);
+    switch (c->family) {
+    case VN_ENCODER_VIDEO:
+        memcpy(a->dpooled, d_embeddings, (size_t)(N * D) * sizeof(float));
+        break;
+    case VN_ENCODER_FRAMES:
+        vn_meanpool_backward(nn, a->dpooled, d_embeddings, N, T0, D);
+        break;
+    case VN_ENCODER_FRAMES_TEMPORAL:
+        zero(a->dtfin, N * T0 * D);
+        vn_meanpool_backward(nn, a->dtfin, d_embeddings, N, T0, D);
+        zero(a->dtx, N * T0 * D);
+        vn_layernorm_backward(nn, a->dtx, G + enc->tnorm_w, G + enc->tnorm_b, a->dtfin,
+                              a->temporal.blk[c->temporal_depth - 1].x2, P + enc->tnorm_w, a->tfin_mean,
+                              a->tfin_rstd, N * T0, D);
+        vn_enc_stack_backward(enc, &a->temporal, &a->work, a->dtx, grads);
+        vn_posembed_backward(nn, a->dpooled, G + enc->tpos, a->dtx, N, T0, D);
+        break;
+    }
+    zero(a->dfin, B * T * D);
+    if (c->pooling == VN_POOLING_ATTENTIVE)
+        vn_attnpool_backward(nn, a->dfin, G + enc->pool_q, a->dpooled, a->fin, P + enc->pool_q, a->pool_attn, B, T,
+                             D);
+    else
+        vn_meanpool_backward(nn, a->dfin, a->dpooled, B, T, D);
+    zero(a->dx, B * T * D);
+    vn_layernorm_backward(nn, a->dx, G + enc->norm_w, G + enc->norm_b, a->dfin, a->main.blk[c->depth - 1].x2,
+                          P + enc->norm_w, a->fin_mean, a->fin_rstd, B * T, D);
+    vn_enc_stack_backward(enc, &a->main, &a->work, a->dx, grads);
+    /* the clip needs no gradient, so the patch tokens' gradient is dx itself */
+    if (enc->pos >= 0)
+        vn_posembed_backward(nn, NULL, G + enc->pos, a->dx, B, T, D);
+    int64_t K = (int64_t)c->channels * enc->tt * c->patch * c->patch;
+    vn_tubelet_backward(nn, G + enc->patch_w, G + enc->patch_b, a->dx, a->patches, P + enc->patch_w, N, B * T / N, K,
+                        D);
+    return VN_OK;
+}
+
+/* ---- the public model ---------------------------------------------------------------- */
+
+vn_status vn_encoder_create(vn_encoder **out, vn_context *ctx, const vn_encoder_config *cfg)
+{
+    VN_CHECK_NULL(out);
+    *out = NULL;
+    VN_CHECK_NULL(ctx);
+    VN_CHECK_NULL(cfg);
+    vn_status st = vn_enc_validate_config(__func__, cfg);
+    if (st)
+        return st;
+    /* the encoder keeps its weights and activations in host memory, which only the cpu
+     * and reference backends compute on */
+    if (ctx->kind == VN_BACKEND_CUDA)
+        return vn_error(VN_ERR_UNSUPPORTED,
+                        "vn_encoder_create: the encoder is not built for the cuda backend yet; use a cpu context");
+    vn_encoder *enc = calloc(1, sizeof *enc);
+    if (!enc)
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_create: out of memory");
+    enc->ctx = ctx;
+    enc->cfg = *cfg;
+    enc->cfg.version = VN_ENCODER_CONFIG_VERSION;
+    /* tubelet_t is the video family's; the frames families embed single frames, and the
+     * stored config says so */
+    if (cfg->family != VN_ENCODER_VIDEO)
+        enc->cfg.tubelet_t = 1;
+    enc->nn = (vn_nn){vn_context_be(ctx), ctx->n_threads > 0 ? ctx->n_threads : 1, ctx->deterministic};
+    enc->D = cfg->dim;
+    enc->hidden = lroundf((float)cfg->dim * cfg->mlp_ratio);
+    enc->tt = cfg->family == VN_ENCODER_VIDEO ? cfg->tubelet_t : 1;
+    enc->Lh = enc->Lw = cfg->size / cfg->patch;
+    enc->S = enc->Lh * enc->Lw;
+    enc->F = cfg->family == VN_ENCODER_VIDEO ? cfg->frames / cfg->tubelet_t : cfg->frames;
+    st = vn_enc_build_params(enc);
+    if (st) {
+        vn_encoder_destroy(enc);
+        return st;
+    }
+    *out = enc;
+    return VN_OK;
+}
+
+void vn_encoder_destroy(vn_encoder *enc)
+{
+    if (!enc)
+        return;
+    free(enc->params);
+    free(enc->arena);
+    free(enc->pos_fixed);
+    free(enc->blocks);
+    free(enc->tblocks);
+    free(enc);
+}
+
+vn_status vn_encoder_output_shape(const vn_encoder *enc, int64_t *tokens, int64_t *dim)
+{
+    VN_CHECK_NULL(enc);
+    VN_CHECK_NULL(tokens);
+    VN_CHECK_NULL(dim);
+    switch (enc->cfg.family) {
+    case VN_ENCODER_VIDEO:
+        *tokens = enc->F * enc->S;
+        break;
+    case VN_ENCODER_FRAMES:
+        *tokens = (int64_t)enc->cfg.frames * enc->S;
+        break;
+    default:
+        *tokens = enc->cfg.frames;
+        break;
+    }
+    *dim = enc->D;
+    return VN_OK;
+}
+
+/* Check clips [N, C, T, H, W] and the output [N, rest...], returning N. */
+static vn_status check_io(const vn_encoder *enc, const char *fn, const vn_tensor *clips, const vn_tensor *out,
+                          const char *out_what, int out_ndim, int64_t *N)
+{
+    const vn_encoder_config *c = &enc->cfg;
+    if (clips->ndim != 5)
+        return vn_error(VN_ERR_SHAPE, "%s: clips must be f32 [N, C, T, H, W] (5 dims), got %d dims", fn,
+                        clips->ndim);
+    *N = clips->shape[0];
+    if (*N < 1)
+        return vn_error(VN_ERR_SHAPE, "%s: clips hold %lld clips; at least 1 is needed", fn, (long long)*N);
+    int64_t cs[5] = {*N, c->channels, c->frames, c->size, c->size};
+    vn_status st = vn_enc_expect_f32(fn, "clips", clips, 5, cs);
+    if (st)
+        return st;
+    int64_t L, D;
+    vn_encoder_output_shape(enc, &L, &D);
+    int64_t os[3] = {*N, out_ndim == 3 ? L : D, D};
+    return vn_enc_expect_f32(fn, out_what, out, out_ndim, os);
+}
+
+static vn_status encode(const vn_encoder *enc, const char *fn, const vn_tensor *clips, vn_tensor *out, int tokens)
+{
+    int64_t N = 0;
+    vn_status st = check_io(enc, fn, clips, out, tokens ? "tokens" : "embeddings", tokens ? 3 : 2, &N);
+    if (st)
+        return st;
+    vn_encoder_acts *a = NULL;
+    st = acts_create(enc, N, 0, &a);
+    if (st)
+        return vn_error_prefix(st, "%s: ", fn);
+    st = vn_encoder_forward(enc, a, clips->data, N, tokens ? NULL : out->data, tokens ? out->data : NULL);
+    vn_encoder_acts_destroy(a);
+    return st;
+}
+
+vn_status vn_encoder_encode(const vn_encoder *enc, const vn_tensor *clips, vn_tensor *embeddings)
+{
+    VN_CHECK_NULL(enc);
+    VN_CHECK_NULL(clips);
+    VN_CHECK_NULL(embeddings);
+    return encode(enc, __func__, clips, embeddings, 0);
+}
+
+vn_status vn_encoder_encode_tokens(const vn_encoder *enc, const vn_tensor *clips, vn_tensor *tokens)
+{
+    VN_CHECK_NULL(enc);
+    VN_CHECK_NULL(clips);
+    VN_CHECK_NULL(tokens);
+    return encode(enc, __func__, clips, tokens, 1);
+}

@@ -1,0 +1,142 @@
+/*
+ * encoder_blocks.c: the pre-norm transformer block every encoder family stacks,
+ * forward and backward, with joint or divided (temporal, then spatial) attention:
+ *   divided: x = x + tattn(tnorm(x)) along F for each of the S patch positions
+ *            x = x + attn(norm1(x))  along S within each frame
+ *   joint:   x = x + attn(norm1(x))  over all T tokens
+ *   then     x = x + fc2(gelu(fc1(norm2(x))))
+ */
+#include <string.h>
+
+#include "nn/encoder_internal.h"
+
+void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, int64_t NH)
+{
+    int64_t n = s->B * s->T;
+    s->x0 = vn_enc_take(a, n * D);
+    for (int l = 0; l < s->depth; l++) {
+        vn_enc_block_acts b = {0};
+        if (s->divided) {
+            b.t_ln = vn_enc_take(a, n * D);
+            b.t_mean = vn_enc_take(a, n);
+            b.t_rstd = vn_enc_take(a, n);
+            b.t_qkv = vn_enc_take(a, n * 3 * D);
+            b.t_qkvg = vn_enc_take(a, n * 3 * D);
+            b.t_attg = vn_enc_take(a, n * D);
+            b.t_lse = vn_enc_take(a, n * NH);
+            b.t_att = vn_enc_take(a, n * D);
+            b.x_t = vn_enc_take(a, n * D);
+        }
+        b.ln1 = vn_enc_take(a, n * D);
+        b.mean1 = vn_enc_take(a, n);
+        b.rstd1 = vn_enc_take(a, n);
+        b.qkv = vn_enc_take(a, n * 3 * D);
+        b.att = vn_enc_take(a, n * D);
+        b.lse = vn_enc_take(a, n * NH);
+        b.x1 = vn_enc_take(a, n * D);
+        b.ln2 = vn_enc_take(a, n * D);
+        b.mean2 = vn_enc_take(a, n);
+        b.rstd2 = vn_enc_take(a, n);
+        b.h = vn_enc_take(a, n * H);
+        b.g = vn_enc_take(a, n * H);
+        b.x2 = vn_enc_take(a, n * D);
+        if (s->blk)
+            s->blk[l] = b;
+    }
+}
+
+void vn_enc_stack_forward(const vn_encoder *enc, const vn_enc_stack *s, const vn_enc_work *w)
+{
+    const vn_nn *nn = &enc->nn;
+    const float *P = enc->arena;
+    int64_t D = enc->D, H = enc->hidden, NH = enc->cfg.heads, n = s->B * s->T;
+    for (int l = 0; l < s->depth; l++) {
+        const vn_enc_block *p = &s->blocks[l];
+        const vn_enc_block_acts *b = &s->blk[l];
+        const float *x = l ? s->blk[l - 1].x2 : s->x0;
+        if (s->divided) {
+            vn_layernorm_forward(nn, b->t_ln, b->t_mean, b->t_rstd, x, P + p->tnorm_w, P + p->tnorm_b, n, D);
+            vn_linear_forward(nn, b->t_qkv, b->t_ln, P + p->tqkv_w, P + p->tqkv_b, n, D, 3 * D);
+            vn_attention_group_temporal(nn, b->t_qkvg, b->t_qkv, s->B, s->F, s->S, 3 * D);
+            vn_attention_forward(nn, b->t_attg, b->t_lse, b->t_qkvg, s->B * s->S, s->F, D, NH, w->attn_scratch);
+            vn_attention_ungroup_temporal(nn, b->t_att, b->t_attg, s->B, s->F, s->S, D, 0);
+            vn_linear_forward(nn, w->tmp, b->t_att, P + p->tproj_w, P + p->tproj_b, n, D, D);
+            vn_residual_forward(nn, b->x_t, x, w->tmp, n * D);
+            x = b->x_t;
+        }
+        vn_layernorm_forward(nn, b->ln1, b->mean1, b->rstd1, x, P + p->norm1_w, P + p->norm1_b, n, D);
+        vn_linear_forward(nn, b->qkv, b->ln1, P + p->qkv_w, P + p->qkv_b, n, D, 3 * D);
+        if (s->divided)
+            vn_attention_forward(nn, b->att, b->lse, b->qkv, s->B * s->F, s->S, D, NH, w->attn_scratch);
+        else
+            vn_attention_forward(nn, b->att, b->lse, b->qkv, s->B, s->T, D, NH, w->attn_scratch);
+        vn_linear_forward(nn, w->tmp, b->att, P + p->proj_w, P + p->proj_b, n, D, D);
+        vn_residual_forward(nn, b->x1, x, w->tmp, n * D);
+        vn_layernorm_forward(nn, b->ln2, b->mean2, b->rstd2, b->x1, P + p->norm2_w, P + p->norm2_b, n, D);
+        vn_linear_forward(nn, b->h, b->ln2, P + p->fc1_w, P + p->fc1_b, n, D, H);
+        vn_gelu_forward(nn, b->g, b->h, n * H);
+        vn_linear_forward(nn, w->tmp, b->g, P + p->fc2_w, P + p->fc2_b, n, H, D);
+        vn_residual_forward(nn, b->x2, b->x1, w->tmp, n * D);
+    }
+}
+
+static void zero(float *x, int64_t n)
+{
+    memset(x, 0, (size_t)n * sizeof *x);
+}
+
+/* The residual stream's gradient lives in dx throughout: each branch's backward ends in
+ * a layernorm backward that accumulates into dx, which adds the branch's share to the
+ * identity path's without a copy. */
+void vn_enc_stack_backward(const vn_encoder *enc, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
+                           float *grads)
+{
+    const vn_nn *nn = &enc->nn;
+    const float *P = enc->arena;
+    float *G = grads;
+    int64_t D = enc->D, H = enc->hidden, NH = enc->cfg.heads, n = s->B * s->T;
+    for (int l = s->depth - 1; l >= 0; l--) {
+        const vn_enc_block *p = &s->blocks[l];
+        const vn_enc_block_acts *b = &s->blk[l];
+        const float *x_in = l ? s->blk[l - 1].x2 : s->x0;
+        const float *x_a = s->divided ? b->x_t : x_in;
+
+        zero(w->dg, n * H);
+        vn_linear_backward(nn, w->dg, G + p->fc2_w, G + p->fc2_b, dx, b->g, P + p->fc2_w, n, H, D);
+        zero(w->dh, n * H);
+        vn_gelu_backward(nn, w->dh, b->h, w->dg, n * H);
+        zero(w->dln, n * D);
+        vn_linear_backward(nn, w->dln, G + p->fc1_w, G + p->fc1_b, w->dh, b->ln2, P + p->fc1_w, n, D, H);
+        vn_layernorm_backward(nn, dx, G + p->norm2_w, G + p->norm2_b, w->dln, b->x1, P + p->norm2_w, b->mean2,
+                              b->rstd2, n, D);
+
+        zero(w->datt, n * D);
+        vn_linear_backward(nn, w->datt, G + p->proj_w, G + p->proj_b, dx, b->att, P + p->proj_w, n, D, D);
+        zero(w->dqkv, n * 3 * D);
+        if (s->divided)
+            vn_attention_backward(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B * s->F, s->S, D, NH,
+                                  w->attn_scratch);
+        else
+            vn_attention_backward(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B, s->T, D, NH,
+                                  w->attn_scratch);
+        zero(w->dln, n * D);
+        vn_linear_backward(nn, w->dln, G + p->qkv_w, G + p->qkv_b, w->dqkv, b->ln1, P + p->qkv_w, n, D, 3 * D);
+        vn_layernorm_backward(nn, dx, G + p->norm1_w, G + p->norm1_b, w->dln, x_a, P + p->norm1_w, b->mean1,
+                              b->rstd1, n, D);
+
+        if (s->divided) {
+            zero(w->datt, n * D);
+            vn_linear_backward(nn, w->datt, G + p->tproj_w, G + p->tproj_b, dx, b->t_att, P + p->tproj_w, n, D, D);
+            vn_attention_group_temporal(nn, w->dattg, w->datt, s->B, s->F, s->S, D);
+            zero(w->dqkvg, n * 3 * D);
+            vn_attention_backward(nn, w->dqkvg, w->dattg, b->t_qkvg, b->t_attg, b->t_lse, s->B * s->S, s->F, D, NH,
+                                  w->attn_scratch);
+            vn_attention_ungroup_temporal(nn, w->dqkv, w->dqkvg, s->B, s->F, s->S, 3 * D, 0);
+            zero(w->dln, n * D);
+            vn_linear_backward(nn, w->dln, G + p->tqkv_w, G + p->tqkv_b, w->dqkv, b->t_ln, P + p->tqkv_w, n, D,
+                               3 * D);
+            vn_layernorm_backward(nn, dx, G + p->tnorm_w, G + p->tnorm_b, w->dln, x_in, P + p->tnorm_w, b->t_mean,
+                                  b->t_rstd, n, D);
+        }
+    }
+}
