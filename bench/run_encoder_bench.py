@@ -88,12 +88,26 @@ def gemm_peak():
     return max(r["gflops"] for r in res), {r["name"]: r["gflops"] for r in res}
 
 
+def status_line(best):
+    parts, met, n = [], 0, 0
+    for preset in ("xs", "s"):
+        r = [best[k]["torch"]["step_s"] / best[k]["vnative"]["step_s"] for k in best if k[0] == preset]
+        if r:
+            parts.append(f"{min(r):.2f}-{max(r):.2f}x at {preset}")
+            met += sum(x >= 2.5 for x in r)
+            n += len(r)
+    return (f"Where it stands: training-step speed-up {', '.join(parts)}; the >= 2.5x goal is met on {met} of {n} "
+            "configs.")
+
+
 def main():
     load0 = os.getloadavg()[0]
     peak, peaks = gemm_peak()
     best = {}
     torch_version = "?"
+    loads = []
     for rnd in range(ROUNDS):
+        loads.append(os.getloadavg()[0])
         for preset, N, fam, att, pool, reps in CONFIGS:
             key = (preset, fam, att)
             for side, argv in (("vnative", [os.path.join(BUILD, "bench", "bench_encoder")]),
@@ -149,7 +163,11 @@ def main():
             f"{t['encode_s'] / v['forward_s']:.2f}x | {ff / v['forward_s'] * 1e-9:.0f} "
             f"({100 * ff / v['forward_s'] * 1e-9 / peak:.0f}%) |")
     lines += ["", "Speed-up = PyTorch time / vnative time (above 1: vnative is faster). The issue's goal, finished "
-              "by the performance issue, is >= 2.5x on the training step.", END]
+              "by the performance issue, is >= 2.5x on the training step."]
+    lines += ["", status_line(best), "", f"Load average (1 min) at the start of each round: "
+              f"{', '.join(f'{x:.2f}' for x in loads)}. On a shared machine a loaded round slows either side "
+              "(a 2-thread OpenMP/oneDNN team collapses under oversubscription, see the GEMM notes above); each cell "
+              "keeps the best round.", END]
     table = "\n".join(lines)
     print(table)
     doc = open(DOC).read() if os.path.exists(DOC) else "# Performance\n"

@@ -534,15 +534,22 @@ END_TEST
 /* The embeddings of 8 random clips regress onto fixed random targets (MSE), with no head
  * of their own: only the encoder's parameters, trained through vn_encoder_backward and
  * AdamW, can bring the loss down. */
-static void overfit(vn_encoder_family family, vn_attention_kind att)
+typedef struct train_result {
+    double first, curve[5]; /* loss at step 0, and at steps 0/50/100/150 and the last */
+    int reached;            /* first step with the loss 10x below the first, or -1 */
+    float *params;          /* a copy of the final parameter arena (free it) */
+    int64_t n_params;
+} train_result;
+
+static void train_tiny(vn_encoder_family family, vn_attention_kind att, int threads, int steps, train_result *res)
 {
     nn_env env;
-    env_open(&env, 1);
-    vn_context *ctx = ctx_open(1);
+    env_open(&env, threads);
+    vn_context *ctx = ctx_open(threads);
     vn_encoder_config c = tiny(family, att, VN_POOLING_MEAN, VN_POS_LEARNED);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
-    enum { N = 8, D = 16, STEPS = 200 };
+    enum { N = 8, D = 16 };
     int64_t nf;
     float *params = vn_encoder_params(enc, &nf);
     float *grads = vn_test_zeros(nf), *m = vn_test_zeros(nf), *v = vn_test_zeros(nf);
@@ -565,9 +572,10 @@ static void overfit(vn_encoder_family family, vn_attention_kind att)
     vn_adamw_hparams hp = VN_ADAMW_HPARAMS_DEFAULT;
     vn_encoder_acts *acts = NULL;
     VN_ASSERT_OK(vn_encoder_acts_create(enc, N, &acts));
-    double first = 0.0, curve[5] = {0};
+    double first = 0.0, *curve = res->curve;
     int reached = -1;
-    for (int step = 0; step < STEPS; step++) {
+    memset(res->curve, 0, sizeof res->curve);
+    for (int step = 0; step < steps; step++) {
         VN_ASSERT_OK(vn_encoder_forward(enc, acts, clips, N, emb, NULL));
         double loss = 0.0;
         for (int i = 0; i < N * D; i++) {
@@ -586,18 +594,54 @@ static void overfit(vn_encoder_family family, vn_attention_kind att)
         VN_ASSERT_OK(vn_encoder_backward(enc, acts, demb, grads));
         vn_adamw_step(&env.nn, groups, count, 1e-3, &hp, step + 1);
     }
-    printf("encoder overfit %-16s %-7s mse at steps 0/50/100/150/199: %.4f %.4f %.4f %.4f %.4f; "
-           "10x lower first at step %d\n",
-           vn_encoder_family_name(family), att ? "divided" : "joint", curve[0], curve[1], curve[2], curve[3],
-           curve[4], reached);
-    ck_assert_msg(reached >= 0, "%s: loss %.4f -> %.4f in %d steps, not 10x lower", vn_encoder_family_name(family),
-                  first, curve[4], STEPS);
+    res->first = first;
+    res->reached = reached;
+    res->n_params = nf;
+    res->params = malloc((size_t)nf * sizeof(float));
+    ck_assert_ptr_nonnull(res->params);
+    memcpy(res->params, params, (size_t)nf * sizeof(float));
     vn_encoder_acts_destroy(acts);
     free(groups), free(grads), free(m), free(v), free(clips);
     vn_encoder_destroy(enc);
     vn_context_destroy(ctx);
     vn_be_close(&env.be);
 }
+
+static void overfit(vn_encoder_family family, vn_attention_kind att)
+{
+    enum { STEPS = 200 };
+    train_result r;
+    train_tiny(family, att, 1, STEPS, &r);
+    printf("encoder overfit %-16s %-7s mse at steps 0/50/100/150/199: %.4f %.4f %.4f %.4f %.4f; "
+           "10x lower first at step %d\n",
+           vn_encoder_family_name(family), att ? "divided" : "joint", r.curve[0], r.curve[1], r.curve[2], r.curve[3],
+           r.curve[4], r.reached);
+    ck_assert_msg(r.reached >= 0, "%s: loss %.4f -> %.4f in %d steps, not 10x lower", vn_encoder_family_name(family),
+                  r.first, r.curve[4], STEPS);
+    free(r.params);
+}
+
+/* Deterministic mode: two training runs at the same thread count end in bit-identical
+ * weights (forward, backward and AdamW, every family). */
+START_TEST(training_is_bit_identical)
+{
+    const vn_encoder_family fam[] = {VN_ENCODER_FRAMES, VN_ENCODER_FRAMES_TEMPORAL, VN_ENCODER_VIDEO,
+                                     VN_ENCODER_VIDEO};
+    const vn_attention_kind att[] = {VN_ATTENTION_JOINT, VN_ATTENTION_JOINT, VN_ATTENTION_JOINT,
+                                     VN_ATTENTION_DIVIDED};
+    for (int i = 0; i < 4; i++) {
+        train_result a, b;
+        train_tiny(fam[i], att[i], 2, 4, &a);
+        train_tiny(fam[i], att[i], 2, 4, &b);
+        ck_assert_int_eq(a.n_params, b.n_params);
+        ck_assert_msg(memcmp(a.params, b.params, (size_t)a.n_params * sizeof(float)) == 0,
+                      "%s %s: two deterministic runs of 4 steps differ", vn_encoder_family_name(fam[i]),
+                      att[i] ? "divided" : "joint");
+        ck_assert_msg(a.curve[4] != a.curve[0], "%s: training did not move the loss", vn_encoder_family_name(fam[i]));
+        free(a.params), free(b.params);
+    }
+}
+END_TEST
 
 START_TEST(overfit_frames) { overfit(VN_ENCODER_FRAMES, VN_ATTENTION_JOINT); }
 END_TEST
@@ -627,6 +671,7 @@ int main(void)
     tcase_add_test(tr, overfit_frames_temporal);
     tcase_add_test(tr, overfit_video_joint);
     tcase_add_test(tr, overfit_video_divided);
+    tcase_add_test(tr, training_is_bit_identical);
     suite_add_tcase(s, tr);
     return vn_test_run(s);
 }
