@@ -377,6 +377,36 @@ static void *encode_job(void *arg)
     return NULL;
 }
 
+/* Encode reuses activation arenas between calls: a batch after a larger one (a reused,
+ * bigger arena) and after a smaller one (a fresh arena) gives the same rows as alone. */
+START_TEST(encode_reuses_memory_exactly)
+{
+    vn_context *ctx = ctx_open(2);
+    vn_encoder_config c = tiny(VN_ENCODER_VIDEO, VN_ATTENTION_DIVIDED, VN_POOLING_ATTENTIVE, VN_POS_LEARNED);
+    vn_encoder *enc = NULL;
+    VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
+    enum { D = 16 };
+    float *clips = random_clips(&c, 5, 21), big[5 * D], small[2 * D], again[2 * D], big2[5 * D];
+    vn_tensor t5, t2, e5, e2;
+    VN_ASSERT_OK(vn_tensor_init(&t5, clips, VN_DTYPE_F32, 5, (int64_t[]){5, 3, 4, 8, 8}));
+    VN_ASSERT_OK(vn_tensor_init(&t2, clips, VN_DTYPE_F32, 5, (int64_t[]){2, 3, 4, 8, 8}));
+    VN_ASSERT_OK(vn_tensor_init(&e5, big, VN_DTYPE_F32, 2, (int64_t[]){5, D}));
+    VN_ASSERT_OK(vn_tensor_init(&e2, small, VN_DTYPE_F32, 2, (int64_t[]){2, D}));
+    VN_ASSERT_OK(vn_encoder_encode(enc, &t2, &e2)); /* fresh arena for 2 */
+    VN_ASSERT_OK(vn_encoder_encode(enc, &t5, &e5)); /* too small: a fresh arena for 5 */
+    e2.data = again;
+    VN_ASSERT_OK(vn_encoder_encode(enc, &t2, &e2)); /* reuses an arena */
+    e5.data = big2;
+    VN_ASSERT_OK(vn_encoder_encode(enc, &t5, &e5));
+    ck_assert(memcmp(small, again, sizeof small) == 0);
+    ck_assert(memcmp(big, big2, sizeof big) == 0);
+    ck_assert(memcmp(big, small, sizeof small) == 0);
+    free(clips);
+    vn_encoder_destroy(enc);
+    vn_context_destroy(ctx);
+}
+END_TEST
+
 START_TEST(encode_is_thread_safe)
 {
     vn_context *ctx = ctx_open(1);
@@ -663,6 +693,7 @@ int main(void)
     tcase_add_test(tc, get_set_param_round_trip);
     tcase_add_test(tc, encode_matches_forward);
     tcase_add_test(tc, encode_is_thread_safe);
+    tcase_add_test(tc, encode_reuses_memory_exactly);
     tcase_add_test(tc, bad_configs_name_the_field);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("training");

@@ -295,6 +295,7 @@ vn_status vn_encoder_create(vn_encoder **out, vn_context *ctx, const vn_encoder_
     vn_encoder *enc = calloc(1, sizeof *enc);
     if (!enc)
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_create: out of memory");
+    pthread_mutex_init(&enc->pool_lock, NULL);
     enc->ctx = ctx;
     enc->cfg = *cfg;
     enc->cfg.version = VN_ENCODER_CONFIG_VERSION;
@@ -322,6 +323,9 @@ void vn_encoder_destroy(vn_encoder *enc)
 {
     if (!enc)
         return;
+    for (int i = 0; i < enc->n_pool; i++)
+        vn_encoder_acts_destroy(enc->pool[i]);
+    pthread_mutex_destroy(&enc->pool_lock);
     free(enc->params);
     free(enc->arena);
     free(enc->pos_fixed);
@@ -377,11 +381,28 @@ static vn_status encode(const vn_encoder *enc, const char *fn, const vn_tensor *
     vn_status st = check_io(enc, fn, clips, out, tokens ? "tokens" : "embeddings", tokens ? 3 : 2, &N);
     if (st)
         return st;
+    vn_encoder *pooled = (vn_encoder *)enc; /* only the lock-guarded pool is written */
     vn_encoder_acts *a = NULL;
-    st = acts_create(enc, N, 0, &a);
-    if (st)
-        return vn_error_prefix(st, "%s: ", fn);
+    pthread_mutex_lock(&pooled->pool_lock);
+    for (int i = 0; i < pooled->n_pool; i++)
+        if (pooled->pool[i]->max_batch >= N) {
+            a = pooled->pool[i];
+            pooled->pool[i] = pooled->pool[--pooled->n_pool];
+            break;
+        }
+    pthread_mutex_unlock(&pooled->pool_lock);
+    if (!a) {
+        st = acts_create(enc, N, 0, &a);
+        if (st)
+            return vn_error_prefix(st, "%s: ", fn);
+    }
     st = vn_encoder_forward(enc, a, clips->data, N, tokens ? NULL : out->data, tokens ? out->data : NULL);
+    pthread_mutex_lock(&pooled->pool_lock);
+    if (pooled->n_pool < VN_ENC_POOL_CAP) {
+        pooled->pool[pooled->n_pool++] = a;
+        a = NULL;
+    }
+    pthread_mutex_unlock(&pooled->pool_lock);
     vn_encoder_acts_destroy(a);
     return st;
 }

@@ -8,6 +8,8 @@
 #include "core/context_internal.h"
 #include "nn/encoder_train.h"
 
+#include <pthread.h>
+
 #define VN_ENC_NAME_MAX 64
 
 typedef enum vn_enc_init { VN_ENC_INIT_TRUNC_NORMAL, VN_ENC_INIT_ZERO, VN_ENC_INIT_ONE } vn_enc_init;
@@ -29,6 +31,8 @@ typedef struct vn_enc_block {
     int64_t norm2_w, norm2_b, fc1_w, fc1_b, fc2_w, fc2_b;
 } vn_enc_block;
 
+#define VN_ENC_POOL_CAP 4
+
 struct vn_encoder {
     vn_context *ctx;
     vn_encoder_config cfg;
@@ -44,6 +48,12 @@ struct vn_encoder {
     int64_t patch_w, patch_b, pos, norm_w, norm_b, pool_q;
     int64_t tpos, tnorm_w, tnorm_b;
     vn_enc_block *blocks, *tblocks;
+    /* Forward-only activation arenas kept between vn_encoder_encode calls: allocating and
+     * faulting in a fresh arena per call cost about half of an xs encode. Mutable state of
+     * an otherwise read-only model, so it has its own lock. */
+    pthread_mutex_t pool_lock;
+    vn_encoder_acts *pool[VN_ENC_POOL_CAP];
+    int n_pool;
 };
 
 /* Build the parameter table and initialise the arena from cfg (already validated). */
