@@ -29,34 +29,16 @@ import subprocess
 import sys
 import tempfile
 
-SKIP = 77
 TOL = 1e-4
 
-
-def ensure_torch():
-    try:
-        import torch  # noqa: F401
-        import numpy  # noqa: F401
-        return
-    except ImportError:
-        pass
-    candidate = os.environ.get("VN_TORCH_PYTHON", "/usr/bin/python3")
-    if os.environ.get("VN_PARITY_REEXEC") != "1" and os.path.exists(candidate) \
-            and os.path.realpath(candidate) != os.path.realpath(sys.executable):
-        ok = subprocess.run([candidate, "-c", "import torch, numpy"], capture_output=True).returncode == 0
-        if ok:
-            env = dict(os.environ, VN_PARITY_REEXEC="1")
-            os.execve(candidate, [candidate] + sys.argv, env)
-    print("SKIP: torch not installed")
-    sys.exit(SKIP)
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from torch_env import ensure_torch  # noqa: E402
 
 ensure_torch()
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch_encoder as te  # noqa: E402
 
 
