@@ -217,7 +217,10 @@ vn_status vn_video_writer_create(vn_video_writer **out, const char *path, const 
     w->tmp = malloc(tlen);
     w->frame = av_frame_alloc();
     w->pkt = av_packet_alloc();
-    w->stage = malloc((size_t)opts->width * (size_t)opts->height * (size_t)opts->channels);
+    /* swscale's SIMD reads whole vectors past the end of each input row, so the staging
+     * picture carries FFmpeg's input padding (valgrind caught 16-byte over-reads). */
+    size_t stage_bytes = (size_t)opts->width * (size_t)opts->height * (size_t)opts->channels;
+    w->stage = calloc(1, stage_bytes + AV_INPUT_BUFFER_PADDING_SIZE);
     if (!w->path || !w->tmp || !w->frame || !w->pkt || !w->stage) {
         writer_free(w);
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_video_writer_create: out of memory");
