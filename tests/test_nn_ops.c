@@ -426,6 +426,28 @@ START_TEST(test_ln_target_is_normalised)
 }
 END_TEST
 
+/* A backend failure inside an op (its GEMM) is recorded for vn_nn_take_error instead of
+ * leaving garbage behind a silent success; taking it clears it. */
+START_TEST(gemm_failure_is_reported)
+{
+    vn_be closed = {0};
+    vn_nn nn = {.be = &closed, .n_threads = 1, .deterministic = 1};
+    float in[6] = {1, 2, 3, 4, 5, 6}, w[6] = {1, 0, 0, 1, 1, 1}, out[4];
+    ck_assert_int_eq(vn_nn_take_error(), VN_OK);
+    vn_linear_forward(&nn, out, in, w, NULL, 2, 3, 2);
+    ck_assert_int_eq(vn_nn_take_error(), VN_ERR_STATE);
+    ck_assert_msg(vn_last_error()[0] != '\0', "the failed GEMM left no message");
+    ck_assert_int_eq(vn_nn_take_error(), VN_OK);
+
+    nn_env env;
+    env_open(&env, 1);
+    vn_linear_forward(&env.nn, out, in, w, NULL, 2, 3, 2);
+    ck_assert_int_eq(vn_nn_take_error(), VN_OK);
+    ck_assert_float_eq(out[0], 1.0f);
+    vn_be_close(&env.be);
+}
+END_TEST
+
 static Suite *nn_ops_suite(void)
 {
     Suite *s = suite_create("nn_ops");
@@ -437,6 +459,7 @@ static Suite *nn_ops_suite(void)
     tcase_add_loop_test(tc, test_null_gradients, 0, N_OPS);
     tcase_add_loop_test(tc, test_deterministic, 0, N_OPS);
     tcase_add_test(tc, test_gelu_known_values);
+    tcase_add_test(tc, gemm_failure_is_reported);
     tcase_add_test(tc, test_nan_and_saturation);
     tcase_add_test(tc, test_losses_extreme_logits);
     tcase_add_test(tc, test_infonce_known_value);

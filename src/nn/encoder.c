@@ -176,6 +176,7 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const fl
                         (long long)N, (long long)a->max_batch);
     const vn_encoder_config *c = &enc->cfg;
     const vn_nn *nn = &enc->nn;
+    (void)vn_nn_take_error();
     const float *P = enc->arena;
     int64_t D = enc->D, T0 = c->frames, B, T;
     set_batch(a, N);
@@ -214,7 +215,8 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const fl
         vn_encoder_output_shape(enc, &L, &Dd);
         memcpy(tokens, tok_out, (size_t)(N * L * D) * sizeof(float));
     }
-    return VN_OK;
+    vn_status st = vn_nn_take_error();
+    return st == VN_OK ? VN_OK : vn_error_prefix(st, "vn_encoder_forward: ");
 }
 
 static void zero(float *x, int64_t n)
@@ -234,6 +236,7 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
         return vn_error(VN_ERR_STATE, "vn_encoder_backward: no forward has run on these training activations");
     const vn_encoder_config *c = &enc->cfg;
     const vn_nn *nn = &enc->nn;
+    (void)vn_nn_take_error();
     const float *P = enc->arena;
     float *G = grads;
     int64_t N = a->N, D = enc->D, T0 = c->frames, B, T;
@@ -273,7 +276,8 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
     int64_t K = (int64_t)c->channels * enc->tt * c->patch * c->patch;
     vn_tubelet_backward(nn, G + enc->patch_w, G + enc->patch_b, a->dx, a->patches, P + enc->patch_w, N, B * T / N, K,
                         D);
-    return VN_OK;
+    vn_status st = vn_nn_take_error();
+    return st == VN_OK ? VN_OK : vn_error_prefix(st, "vn_encoder_backward: ");
 }
 
 /* ---- the public model ---------------------------------------------------------------- */

@@ -21,8 +21,10 @@
  *    accumulation, single-threaded) that the fast path is tested against, and every
  *    backward is checked against central finite differences in float64.
  *  - Ops do not allocate in the hot path except through the scratch argument where one
- *    is declared; they cannot fail on valid shapes, so they return void. Shape checks
- *    happen once, where a model is built.
+ *    is declared, and return void: shapes are checked once, where a model is built. The
+ *    backend can still fail at run time (oneDNN primitive creation, memory), so a failed
+ *    GEMM is recorded on the calling thread and vn_nn_take_error() hands it over: callers
+ *    that run a sequence of ops (the encoder's forward and backward) check it after.
  */
 #ifndef VN_NN_OPS_H
 #define VN_NN_OPS_H
@@ -36,6 +38,14 @@ typedef struct vn_nn {
     int n_threads;
     int deterministic;
 } vn_nn;
+
+/* The first backend failure recorded on this thread since the last call (its message is
+ * in vn_last_error()), or VN_OK; the record is cleared. */
+vn_status vn_nn_take_error(void);
+
+/* Issue a GEMM for an op, recording a failure for vn_nn_take_error(). */
+void vn_nn_gemm(const vn_nn *nn, const vn_gemm_desc *d, const float *a, const float *b, const float *bias,
+                float *c);
 
 /* ---- linear: out[N, OC] = inp[N, IC] @ W^T + b, W is [OC, IC] (PyTorch layout) ---- */
 void vn_linear_forward(const vn_nn *nn, float *out, const float *inp, const float *w, const float *b, int64_t N,

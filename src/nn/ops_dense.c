@@ -24,19 +24,29 @@
  * registers or L1, and OC = 128..768 still spreads over the threads. */
 #define COL_BLOCK 64
 
-/* vn_be_gemm only fails on malformed descriptors or NULL matrices; the descriptors here
- * are built from shapes that were checked when the model was built, so there is no
- * error to surface, and ops.h gives these functions no status to return. */
-static void gemm(const vn_nn *nn, const vn_gemm_desc *d, const float *a, const float *b, const float *bias, float *c)
+/* GEMMs are issued from the calling thread, never inside a parallel region, so one
+ * thread-local slot per caller thread is enough and concurrent encodes do not mix. */
+static _Thread_local vn_status tl_nn_error = VN_OK;
+
+vn_status vn_nn_take_error(void)
 {
-    (void)vn_be_gemm(nn->be, d, a, b, bias, c);
+    vn_status s = tl_nn_error;
+    tl_nn_error = VN_OK;
+    return s;
+}
+
+void vn_nn_gemm(const vn_nn *nn, const vn_gemm_desc *d, const float *a, const float *b, const float *bias, float *c)
+{
+    vn_status s = vn_be_gemm(nn->be, d, a, b, bias, c);
+    if (s != VN_OK && tl_nn_error == VN_OK)
+        tl_nn_error = s;
 }
 
 void vn_linear_forward(const vn_nn *nn, float *out, const float *inp, const float *w, const float *b, int64_t N,
                        int64_t IC, int64_t OC)
 {
     vn_gemm_desc d = vn_gemm_desc_plain(0, 1, N, OC, IC);
-    gemm(nn, &d, inp, w, b, out);
+    vn_nn_gemm(nn, &d, inp, w, b, out);
 }
 
 void vn_linear_backward(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
@@ -46,13 +56,13 @@ void vn_linear_backward(const vn_nn *nn, float *dinp, float *dw, float *db, cons
         /* dinp[N, IC] += dout[N, OC] @ W[OC, IC] */
         vn_gemm_desc d = vn_gemm_desc_plain(0, 0, N, IC, OC);
         d.beta = 1.0f;
-        gemm(nn, &d, dout, w, NULL, dinp);
+        vn_nn_gemm(nn, &d, dout, w, NULL, dinp);
     }
     if (dw) {
         /* dW[OC, IC] += dout^T @ inp: dout is stored N x OC, so trans_a with lda = OC. */
         vn_gemm_desc d = vn_gemm_desc_plain(1, 0, OC, IC, N);
         d.beta = 1.0f;
-        gemm(nn, &d, dout, inp, NULL, dw);
+        vn_nn_gemm(nn, &d, dout, inp, NULL, dw);
     }
     if (db) {
         int64_t nblocks = (OC + COL_BLOCK - 1) / COL_BLOCK;

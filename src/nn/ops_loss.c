@@ -91,7 +91,7 @@ float vn_infonce_loss(const vn_nn *nn, float *dq, float *dk, const float *q, con
     /* scratch[N, M] = q k^T / tau, then overwritten row by row with dL/dlogits. */
     vn_gemm_desc d = vn_gemm_desc_plain(0, 1, N, M, D);
     d.alpha = 1.0f / tau;
-    (void)vn_be_gemm(nn->be, &d, q, k, NULL, scratch);
+    vn_nn_gemm(nn, &d, q, k, NULL, scratch);
 
     int grads = dq || dk;
     double part[VN_NN_LOSS_CHUNKS];
@@ -115,21 +115,19 @@ float vn_infonce_loss(const vn_nn *nn, float *dq, float *dk, const float *q, con
         }
         part[c] = s;
     }
-    /* The vn_be_gemm status is ignored for the reason given in ops_dense.c: shapes were
-     * validated when the objective was built. */
     if (dq) {
         /* dq[N, D] += dlogits[N, M] @ k[M, D] / tau */
         vn_gemm_desc g = vn_gemm_desc_plain(0, 0, N, D, M);
         g.alpha = 1.0f / tau;
         g.beta = 1.0f;
-        (void)vn_be_gemm(nn->be, &g, scratch, k, NULL, dq);
+        vn_nn_gemm(nn, &g, scratch, k, NULL, dq);
     }
     if (dk) {
         /* dk[M, D] += dlogits^T @ q / tau */
         vn_gemm_desc g = vn_gemm_desc_plain(1, 0, M, D, N);
         g.alpha = 1.0f / tau;
         g.beta = 1.0f;
-        (void)vn_be_gemm(nn->be, &g, scratch, q, NULL, dk);
+        vn_nn_gemm(nn, &g, scratch, q, NULL, dk);
     }
     return sum_chunks(part) / (float)N;
 }
