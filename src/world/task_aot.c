@@ -16,9 +16,15 @@
 enum { BOUNCE, SLIDE, DIFFUSE, DYE, BREAK, N_SCENARIOS };
 static const char *const scenario_names[N_SCENARIOS] = {"bounce", "slide", "diffuse", "dye", "break"};
 
-static void run_frames(const vn_world *w, vnw_cast *cast, vnw_scene *sc)
+/* The shared end of every scenario: n objects of cast, simulated over the clip's frames. */
+static vn_status simulate(const vn_world *w, vnw_cast *cast, int n, vnw_scene *sc)
 {
+    cast->p.n = n;
+    vn_status s = vnw_scene_alloc(sc, w->o.n_frames, n, w->o.n_frames);
+    if (s != VN_OK)
+        return s;
     vnw_run(w, cast, sc, 0, sc->n_src);
+    return VN_OK;
 }
 
 /* Objects dropped in separate vertical lanes, so that they never meet: the energy of
@@ -47,11 +53,9 @@ static vn_status bounce(const vn_world *w, vn_rng *r, vnw_scene *sc)
         b->y = (float)vnw_uniform(r, b->hy + 0.02, 0.55);
         b->vy = (float)vnw_uniform(r, -2.0, 1.0);
     }
-    cast.p.n = n;
-    vn_status s = vnw_scene_alloc(sc, w->o.n_frames, n, w->o.n_frames);
+    vn_status s = simulate(w, &cast, n, sc);
     if (s != VN_OK)
         return s;
-    run_frames(w, &cast, sc);
     vnw_scene_param(sc, "gravity", g);
     vnw_scene_param(sc, "restitution", e);
     return VN_OK;
@@ -78,11 +82,9 @@ static vn_status slide(const vn_world *w, vn_rng *r, vnw_scene *sc)
         cast.p.b[i].vx = speed * (float)cos(a);
         cast.p.b[i].vy = speed * (float)sin(a);
     }
-    cast.p.n = n;
-    vn_status s = vnw_scene_alloc(sc, w->o.n_frames, n, w->o.n_frames);
+    vn_status s = simulate(w, &cast, n, sc);
     if (s != VN_OK)
         return s;
-    run_frames(w, &cast, sc);
     vnw_scene_param(sc, "friction", mu);
     vnw_scene_param(sc, "restitution", e);
     return VN_OK;
@@ -117,11 +119,9 @@ static vn_status diffuse(const vn_world *w, vn_rng *r, vnw_scene *sc)
         b->vy = speed * (float)sin(va);
         memcpy(cast.rgb[i], palette[vn_rng_below(r, (uint64_t)n_colours)], 3);
     }
-    cast.p.n = n;
-    vn_status s = vnw_scene_alloc(sc, w->o.n_frames, n, w->o.n_frames);
+    vn_status s = simulate(w, &cast, n, sc);
     if (s != VN_OK)
         return s;
-    run_frames(w, &cast, sc);
     vnw_scene_param(sc, "drag", drag);
     return VN_OK;
 }
