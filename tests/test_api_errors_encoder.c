@@ -254,6 +254,54 @@ static void c_vn_encoder_set_param(void)
     vn_context_destroy(ctx);
 }
 
+/* Weights files: NULLs, a missing file, a directory, and a file that is not safetensors. */
+static void c_vn_encoder_save(void)
+{
+    vn_context *ctx = enc_ctx();
+    vn_encoder *enc = small_encoder(ctx);
+    char path[700];
+    fmt_into(path, sizeof path, "%s/api_missing_dir/w.safetensors", vn_test_tmpdir());
+    VN_ASSERT_FAILS(vn_encoder_save(NULL, "x.safetensors"), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_save(enc, NULL), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_save(enc, path), VN_ERR_IO);
+    ck_assert(strstr(vn_last_error(), path) != NULL);
+    vn_encoder_destroy(enc);
+    vn_context_destroy(ctx);
+}
+
+static void c_vn_encoder_load(void)
+{
+    vn_context *ctx = enc_ctx();
+    vn_encoder *enc = (vn_encoder *)0x1;
+    char path[700];
+    fmt_into(path, sizeof path, "%s/api_no_such.safetensors", vn_test_tmpdir());
+    VN_ASSERT_FAILS(vn_encoder_load(NULL, ctx, path), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_load(&enc, NULL, path), VN_ERR_INVALID_ARG);
+    ck_assert_ptr_null(enc);
+    VN_ASSERT_FAILS(vn_encoder_load(&enc, ctx, NULL), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_load(&enc, ctx, path), VN_ERR_NOT_FOUND);
+    ck_assert(strstr(vn_last_error(), path) != NULL);
+    VN_ASSERT_FAILS(vn_encoder_load(&enc, ctx, vn_test_tmpdir()), VN_ERR_IO);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    fputs("not a safetensors file", f);
+    fclose(f);
+    VN_ASSERT_FAILS(vn_encoder_load(&enc, ctx, path), VN_ERR_FORMAT);
+    ck_assert_ptr_null(enc);
+    remove(path);
+    vn_context_destroy(ctx);
+}
+
+static void c_vn_encoder_config_load(void)
+{
+    vn_encoder_config c;
+    char path[700];
+    fmt_into(path, sizeof path, "%s/api_no_such_config.safetensors", vn_test_tmpdir());
+    VN_ASSERT_FAILS(vn_encoder_config_load(NULL, path), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_config_load(&c, NULL), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_config_load(&c, path), VN_ERR_NOT_FOUND);
+}
+
 #define ENTRY(fn) {#fn, c_##fn}
 
 const api_entry api_table_encoder[] = {
@@ -272,5 +320,8 @@ const api_entry api_table_encoder[] = {
     ENTRY(vn_encoder_param_info),
     ENTRY(vn_encoder_get_param),
     ENTRY(vn_encoder_set_param),
+    ENTRY(vn_encoder_save),
+    ENTRY(vn_encoder_load),
+    ENTRY(vn_encoder_config_load),
     {NULL, NULL},
 };

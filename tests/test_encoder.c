@@ -14,16 +14,6 @@
 #include "nn/encoder_train.h"
 #include "nn/optim.h"
 
-static vn_context *ctx_open(int threads)
-{
-    vn_context_options o = VN_CONTEXT_OPTIONS_INIT;
-    o.backend = VN_BACKEND_CPU;
-    o.n_threads = threads;
-    o.deterministic = 1;
-    vn_context *ctx = NULL;
-    VN_ASSERT_OK(vn_context_create(&ctx, &o));
-    return ctx;
-}
 
 /* 4 frames of 8 x 8 RGB, patch 4, tubelet 2, dim 16, depth 1, 2 heads. */
 static vn_encoder_config tiny(vn_encoder_family family, vn_attention_kind att, vn_pooling pool, vn_pos_embedding pos)
@@ -89,7 +79,7 @@ START_TEST(presets_and_param_counts)
     {
         /* tubelet_t belongs to the video family: a frames encoder made from the default
          * (video) config ignores it, and its stored config says 1 */
-        vn_context *ctx = ctx_open(1);
+        vn_context *ctx = vn_test_cpu_context(1);
         vn_encoder *enc = NULL;
         c.family = VN_ENCODER_FRAMES;
         VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
@@ -110,7 +100,7 @@ START_TEST(presets_and_param_counts)
     ck_assert(c.dim == 192 && c.depth == 6 && c.heads == 3 && c.family == VN_ENCODER_FRAMES);
     VN_ASSERT_FAILS(vn_encoder_config_preset(&c, "m", VN_ENCODER_VIDEO), VN_ERR_INVALID_ARG);
 
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     static const char *presets[] = {"xs", "s"};
     for (int p = 0; p < 2; p++)
         for (int f = 0; f <= VN_ENCODER_VIDEO; f++)
@@ -149,7 +139,7 @@ END_TEST
 
 START_TEST(param_names_and_layouts)
 {
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     vn_encoder_config c = tiny(VN_ENCODER_VIDEO, VN_ATTENTION_DIVIDED, VN_POOLING_ATTENTIVE, VN_POS_LEARNED);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
@@ -203,7 +193,7 @@ END_TEST
 
 START_TEST(output_shapes_all_kinds)
 {
-    vn_context *ctx = ctx_open(2);
+    vn_context *ctx = vn_test_cpu_context(2);
     for (int f = 0; f <= VN_ENCODER_VIDEO; f++)
         for (int a = 0; a < (f == VN_ENCODER_VIDEO ? 2 : 1); a++)
             for (int p = 0; p < 2; p++)
@@ -241,7 +231,7 @@ END_TEST
 
 START_TEST(init_is_deterministic)
 {
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     vn_encoder_config c = tiny(VN_ENCODER_FRAMES_TEMPORAL, VN_ATTENTION_JOINT, VN_POOLING_ATTENTIVE, VN_POS_LEARNED);
     vn_encoder *a = NULL, *b = NULL, *d = NULL;
     VN_ASSERT_OK(vn_encoder_create(&a, ctx, &c));
@@ -292,7 +282,7 @@ END_TEST
 
 START_TEST(get_set_param_round_trip)
 {
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     vn_encoder_config c = tiny(VN_ENCODER_VIDEO, VN_ATTENTION_JOINT, VN_POOLING_MEAN, VN_POS_LEARNED);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
@@ -329,7 +319,7 @@ END_TEST
 
 START_TEST(encode_matches_forward)
 {
-    vn_context *ctx = ctx_open(2);
+    vn_context *ctx = vn_test_cpu_context(2);
     for (int f = 0; f <= VN_ENCODER_VIDEO; f++) {
         vn_encoder_config c = tiny((vn_encoder_family)f, f == VN_ENCODER_VIDEO ? VN_ATTENTION_DIVIDED : VN_ATTENTION_JOINT,
                                    VN_POOLING_ATTENTIVE, VN_POS_LEARNED);
@@ -381,7 +371,7 @@ static void *encode_job(void *arg)
  * bigger arena) and after a smaller one (a fresh arena) gives the same rows as alone. */
 START_TEST(encode_reuses_memory_exactly)
 {
-    vn_context *ctx = ctx_open(2);
+    vn_context *ctx = vn_test_cpu_context(2);
     vn_encoder_config c = tiny(VN_ENCODER_VIDEO, VN_ATTENTION_DIVIDED, VN_POOLING_ATTENTIVE, VN_POS_LEARNED);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
@@ -409,7 +399,7 @@ END_TEST
 
 START_TEST(encode_is_thread_safe)
 {
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     vn_encoder_config c = tiny(VN_ENCODER_VIDEO, VN_ATTENTION_DIVIDED, VN_POOLING_ATTENTIVE, VN_POS_SINCOS);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));
@@ -436,7 +426,7 @@ END_TEST
 
 START_TEST(bad_configs_name_the_field)
 {
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     static const char *fields[] = {"frames", "size", "channels", "patch", "tubelet_t", "dim", "depth", "heads",
                                    "mlp_ratio", "pooling", "attention", "pos", "temporal_depth", "init_std",
                                    "family"};
@@ -536,7 +526,7 @@ static double check_config(vn_context *ctx, const vn_encoder_config *c, const ch
  * barriers, which cost a scheduler slice each when the machine is oversubscribed. */
 START_TEST(backward_finite_differences)
 {
-    vn_context *ctx = ctx_open(1);
+    vn_context *ctx = vn_test_cpu_context(1);
     double worst = 0.0;
     for (int f = 0; f <= VN_ENCODER_VIDEO; f++)
         for (int a = 0; a < (f == VN_ENCODER_VIDEO ? 2 : 1); a++)
@@ -575,7 +565,7 @@ static void train_tiny(vn_encoder_family family, vn_attention_kind att, int thre
 {
     nn_env env;
     env_open(&env, threads);
-    vn_context *ctx = ctx_open(threads);
+    vn_context *ctx = vn_test_cpu_context(threads);
     vn_encoder_config c = tiny(family, att, VN_POOLING_MEAN, VN_POS_LEARNED);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &c));

@@ -26,3 +26,14 @@ void fmt_into(char *buf, size_t cap, const char *fmt, ...)
     vsnprintf(buf, cap, fmt, ap);
     va_end(ap);
 }
+
+vn_context *vn_test_cpu_context(int n_threads)
+{
+    vn_context_options o = VN_CONTEXT_OPTIONS_INIT;
+    o.backend = VN_BACKEND_CPU;
+    o.n_threads = n_threads;
+    o.deterministic = 1;
+    vn_context *ctx = NULL;
+    VN_ASSERT_OK(vn_context_create(&ctx, &o));
+    return ctx;
+}

@@ -59,6 +59,9 @@ void fmt_into(char *buf, size_t cap, const char *fmt, ...) __attribute__((format
         VN_ASSERT_OK(fn(&(o), (current)));                                     \
     } while (0)
 
+/* A deterministic cpu context with n_threads threads (asserts it opens). */
+vn_context *vn_test_cpu_context(int n_threads);
+
 /* A scratch directory for fixtures, created on first use under the build tree
  * (VN_TEST_TMPDIR, set by meson) or /tmp. */
 const char *vn_test_tmpdir(void);

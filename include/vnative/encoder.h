@@ -115,6 +115,34 @@ VN_API vn_status vn_encoder_param_info(const vn_encoder *enc, int index, const c
 VN_API vn_status vn_encoder_get_param(const vn_encoder *enc, const char *name, vn_tensor *out);
 VN_API vn_status vn_encoder_set_param(vn_encoder *enc, const char *name, const vn_tensor *value);
 
+/* ---- weights files ----------------------------------------------------------------------
+ * The weights are a safetensors file (docs/CHECKPOINTS.md, "The weights file"), readable with
+ * Python's safetensors or json + numpy: one F32 tensor per parameter under its name and in its
+ * PyTorch layout, and in __metadata__ "format": "vnative.encoder", "vnative.version" (the
+ * writing library's vn_version()) and "config": a JSON object with every vn_encoder_config
+ * field by name, the enums by name ("family": "video", "pooling": "mean", ...). */
+
+/* Write the weights to path atomically: a hidden temp file ".<name>.XXXXXX" in the same
+ * directory, fsync, rename over path, fsync of the directory. On failure (VN_ERR_IO naming
+ * the file and the OS error) the previous file at path is untouched and the temp file
+ * removed; a process killed mid-write leaves the previous file intact and may leave its temp
+ * file behind, which nothing reuses and which is safe to delete. Reads the weights only: may
+ * run while other threads encode, not while vn_encoder_set_param or training writes them. */
+VN_API vn_status vn_encoder_save(const vn_encoder *enc, const char *path);
+
+/* Build an encoder on ctx from a file written by vn_encoder_save (or any safetensors file with
+ * the same names, shapes and metadata). The header, dtypes, shapes and sizes are validated: a
+ * corrupt or truncated file, a config that is missing, malformed or one vn_encoder_create
+ * would refuse, a tensor missing, of another dtype or shape, or one the config does not
+ * explain give VN_ERR_FORMAT naming the file and the field or tensor; a missing file gives
+ * VN_ERR_NOT_FOUND; a config from a newer library VN_ERR_VERSION. *out is set only on success;
+ * the encoder's outputs are bit-identical to those of the encoder that was saved. */
+VN_API vn_status vn_encoder_load(vn_encoder **out, vn_context *ctx, const char *path);
+
+/* Read only the config of a weights file (statuses as vn_encoder_load). cfg is written only
+ * on success. The whole file is read and validated, so this costs about as much I/O as a load. */
+VN_API vn_status vn_encoder_config_load(vn_encoder_config *cfg, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -18,5 +18,6 @@
 #include "vnative/loader.h"
 #include "vnative/world.h"
 #include "vnative/encoder.h"
+#include "vnative/train.h"
 
 #endif

@@ -11,6 +11,7 @@ static const vn_cli_command commands[] = {
     {"probe-video", "a video's exact frame count, keyframes, rotation and colour ([--json])", vn_cmd_probe_video},
     {"frames", "dump a clip of frames from a video to .npy", vn_cmd_frames},
     {"world", "procedural physics clips with temporal labels, and a manifest", vn_cmd_world},
+    {"train", "train an encoder with self-supervised objectives, with checkpoints", vn_cmd_train},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -13,6 +13,8 @@
  *                    the 3-D sin-cos one with a single time step).
  *   video            tubelet tokens [N, F*S, D] + pos, joint or divided blocks, norm, pool
  *                    over all tokens -> [N, D]; tokens [N, F*S, D].
+ * The tube-masked forward of JEPA's context encoder (encoder_masked.c) runs the main
+ * stack on the same activations, over fewer positions per frame.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,19 +22,6 @@
 
 #include "core/error.h"
 #include "nn/encoder_internal.h"
-
-struct vn_encoder_acts {
-    const vn_encoder *enc;
-    int64_t max_batch, N; /* N of the last forward, 0 before the first */
-    int train;            /* 0: encoding only, without the backward's buffers */
-    float *arena;
-    vn_enc_block_acts *blk, *tblk;
-    vn_enc_stack main, temporal;
-    vn_enc_work work;
-    float *patches, *tok, *fin, *fin_mean, *fin_rstd, *pooled, *pool_attn;
-    float *tfin, *tfin_mean, *tfin_rstd, *emb;
-    float *dx, *dfin, *dpooled, *dtx, *dtfin;
-};
 
 /* Sequences and tokens per sequence of the main (per-frame or space-time) stack. */
 static void main_shape(const vn_encoder *enc, int64_t N, int64_t *B, int64_t *T)
@@ -120,11 +109,12 @@ static vn_status acts_create(const vn_encoder *enc, int64_t max_batch, int train
     a->max_batch = max_batch;
     a->train = train;
     a->blk = calloc((size_t)enc->cfg.depth, sizeof *a->blk);
+    a->keep = malloc((size_t)(max_batch * enc->S) * sizeof *a->keep);
     if (enc->cfg.family == VN_ENCODER_FRAMES_TEMPORAL)
         a->tblk = calloc((size_t)enc->cfg.temporal_depth, sizeof *a->tblk);
     vn_enc_bump m = {NULL, 0};
     acts_layout(a, &m, max_batch);
-    if (a->blk && (a->tblk || enc->cfg.family != VN_ENCODER_FRAMES_TEMPORAL))
+    if (a->blk && a->keep && (a->tblk || enc->cfg.family != VN_ENCODER_FRAMES_TEMPORAL))
         a->arena = aligned_alloc(64, (size_t)m.used * sizeof(float));
     if (!a->arena) {
         vn_encoder_acts_destroy(a);
@@ -149,18 +139,24 @@ void vn_encoder_acts_destroy(vn_encoder_acts *a)
     free(a->arena);
     free(a->blk);
     free(a->tblk);
+    free(a->keep);
     free(a);
 }
 
-/* The stacks were laid out for max_batch; a smaller batch uses the front of each buffer,
- * so only the batch dimension of the stack descriptors changes. */
-static void set_batch(vn_encoder_acts *a, int64_t N)
+/* The stacks were laid out for max_batch and every position; a smaller batch or a
+ * masked forward uses the front of each buffer, so only the shape in the stack
+ * descriptors changes. */
+void vn_enc_acts_set_batch(vn_encoder_acts *a, int64_t N, int64_t n_keep)
 {
     int64_t B, T;
     main_shape(a->enc, N, &B, &T);
     a->main.B = B;
+    a->main.S = n_keep;
+    a->main.T = a->enc->cfg.family == VN_ENCODER_VIDEO ? a->enc->F * n_keep : n_keep;
     a->temporal.B = N;
     a->N = N;
+    a->masked = 0; /* the masked forward sets it after this */
+    a->n_keep = n_keep;
 }
 
 vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const float *clips, int64_t N,
@@ -179,12 +175,13 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const fl
     (void)vn_nn_take_error();
     const float *P = enc->arena;
     int64_t D = enc->D, T0 = c->frames, B, T;
-    set_batch(a, N);
+    vn_enc_acts_set_batch(a, N, enc->S);
     main_shape(enc, N, &B, &T);
+    vn_enc_net net = vn_enc_net_of(enc);
     vn_tubelet_forward(nn, a->tok, a->patches, clips, P + enc->patch_w, P + enc->patch_b, N, c->channels, T0, c->size,
                        c->size, enc->tt, c->patch, D);
     vn_posembed_forward(nn, a->main.x0, a->tok, enc->pos >= 0 ? P + enc->pos : enc->pos_fixed, B, T, D);
-    vn_enc_stack_forward(enc, &a->main, &a->work);
+    vn_enc_stack_forward(&net, &a->main, &a->work);
     vn_layernorm_forward(nn, a->fin, a->fin_mean, a->fin_rstd, a->main.blk[c->depth - 1].x2, P + enc->norm_w,
                          P + enc->norm_b, B * T, D);
     if (c->pooling == VN_POOLING_ATTENTIVE)
@@ -201,7 +198,7 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const fl
         break;
     case VN_ENCODER_FRAMES_TEMPORAL:
         vn_posembed_forward(nn, a->temporal.x0, a->pooled, P + enc->tpos, N, T0, D);
-        vn_enc_stack_forward(enc, &a->temporal, &a->work);
+        vn_enc_stack_forward(&net, &a->temporal, &a->work);
         vn_layernorm_forward(nn, a->tfin, a->tfin_mean, a->tfin_rstd, a->temporal.blk[c->temporal_depth - 1].x2,
                              P + enc->tnorm_w, P + enc->tnorm_b, N * T0, D);
         vn_meanpool_forward(nn, a->emb, a->tfin, N, T0, D);
@@ -234,6 +231,9 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
         return vn_error(VN_ERR_INVALID_ARG, "vn_encoder_backward: the activations belong to another encoder");
     if (a->N < 1 || !a->train)
         return vn_error(VN_ERR_STATE, "vn_encoder_backward: no forward has run on these training activations");
+    if (a->masked)
+        return vn_error(VN_ERR_STATE, "vn_encoder_backward: the last forward on these activations was "
+                                      "vn_encoder_forward_masked; use vn_encoder_backward_tokens");
     const vn_encoder_config *c = &enc->cfg;
     const vn_nn *nn = &enc->nn;
     (void)vn_nn_take_error();
@@ -241,6 +241,7 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
     float *G = grads;
     int64_t N = a->N, D = enc->D, T0 = c->frames, B, T;
     main_shape(enc, N, &B, &T);
+    vn_enc_net net = vn_enc_net_of(enc);
     zero(a->dpooled, B * D);
     switch (c->family) {
     case VN_ENCODER_VIDEO:
@@ -256,7 +257,7 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
         vn_layernorm_backward(nn, a->dtx, G + enc->tnorm_w, G + enc->tnorm_b, a->dtfin,
                               a->temporal.blk[c->temporal_depth - 1].x2, P + enc->tnorm_w, a->tfin_mean,
                               a->tfin_rstd, N * T0, D);
-        vn_enc_stack_backward(enc, &a->temporal, &a->work, a->dtx, grads);
+        vn_enc_stack_backward(&net, &a->temporal, &a->work, a->dtx, grads);
         vn_posembed_backward(nn, a->dpooled, G + enc->tpos, a->dtx, N, T0, D);
         break;
     }
@@ -269,7 +270,7 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
     zero(a->dx, B * T * D);
     vn_layernorm_backward(nn, a->dx, G + enc->norm_w, G + enc->norm_b, a->dfin, a->main.blk[c->depth - 1].x2,
                           P + enc->norm_w, a->fin_mean, a->fin_rstd, B * T, D);
-    vn_enc_stack_backward(enc, &a->main, &a->work, a->dx, grads);
+    vn_enc_stack_backward(&net, &a->main, &a->work, a->dx, grads);
     /* the clip needs no gradient, so the patch tokens' gradient is dx itself */
     if (enc->pos >= 0)
         vn_posembed_backward(nn, NULL, G + enc->pos, a->dx, B, T, D);

@@ -5,6 +5,8 @@
  *            x = x + attn(norm1(x))  along S within each frame
  *   joint:   x = x + attn(norm1(x))  over all T tokens
  *   then     x = x + fc2(gelu(fc1(norm2(x))))
+ * The stack knows only the widths and a parameter arena (vn_enc_net), so the JEPA
+ * predictor (predictor.c) runs the same blocks over its own arena.
  */
 #include <string.h>
 
@@ -45,11 +47,11 @@ void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, 
     }
 }
 
-void vn_enc_stack_forward(const vn_encoder *enc, const vn_enc_stack *s, const vn_enc_work *w)
+void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w)
 {
-    const vn_nn *nn = &enc->nn;
-    const float *P = enc->arena;
-    int64_t D = enc->D, H = enc->hidden, NH = enc->cfg.heads, n = s->B * s->T;
+    const vn_nn *nn = net->nn;
+    const float *P = net->params;
+    int64_t D = net->D, H = net->hidden, NH = net->heads, n = s->B * s->T;
     for (int l = 0; l < s->depth; l++) {
         const vn_enc_block *p = &s->blocks[l];
         const vn_enc_block_acts *b = &s->blk[l];
@@ -88,13 +90,13 @@ static void zero(float *x, int64_t n)
 /* The residual stream's gradient lives in dx throughout: each branch's backward ends in
  * a layernorm backward that accumulates into dx, which adds the branch's share to the
  * identity path's without a copy. */
-void vn_enc_stack_backward(const vn_encoder *enc, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
+void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
                            float *grads)
 {
-    const vn_nn *nn = &enc->nn;
-    const float *P = enc->arena;
+    const vn_nn *nn = net->nn;
+    const float *P = net->params;
     float *G = grads;
-    int64_t D = enc->D, H = enc->hidden, NH = enc->cfg.heads, n = s->B * s->T;
+    int64_t D = net->D, H = net->hidden, NH = net->heads, n = s->B * s->T;
     for (int l = s->depth - 1; l >= 0; l--) {
         const vn_enc_block *p = &s->blocks[l];
         const vn_enc_block_acts *b = &s->blk[l];

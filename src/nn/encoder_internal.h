@@ -1,6 +1,7 @@
 /*
- * encoder_internal.h: what the encoder's files share: the parameter table and the
- * layout of one transformer block inside the flat parameter arena.
+ * encoder_internal.h: what the encoder's files share: the parameter table, the layout
+ * of one transformer block inside the flat parameter arena, the block stack (which the
+ * JEPA predictor reuses) and the activation arena.
  */
 #ifndef VN_NN_ENCODER_INTERNAL_H
 #define VN_NN_ENCODER_INTERNAL_H
@@ -60,6 +61,10 @@ struct vn_encoder {
 vn_status vn_enc_build_params(vn_encoder *enc);
 vn_status vn_enc_expect_f32(const char *fn, const char *what, const vn_tensor *t, int ndim, const int64_t *shape);
 vn_status vn_enc_validate_config(const char *fn, const vn_encoder_config *cfg);
+/* Initial values of p per p->init; truncated-normal ones (at +-2 std) come from the
+ * stream of (seed, hash of stream_name), so a model whose names repeat the encoder's
+ * (the predictor's blocks) passes a prefixed name to draw different values. */
+void vn_enc_param_fill(const vn_enc_param *p, uint64_t seed, double init_std, const char *stream_name, float *x);
 
 /* ---- a stack of transformer blocks over B sequences of T = F * S tokens ------------ */
 
@@ -97,10 +102,47 @@ static inline float *vn_enc_take(vn_enc_bump *a, int64_t n)
     return p;
 }
 
+/* What a stack computes with: the block offsets of vn_enc_stack point into params. */
+typedef struct vn_enc_net {
+    const vn_nn *nn;
+    const float *params;
+    int64_t D, hidden, heads;
+} vn_enc_net;
+
+static inline vn_enc_net vn_enc_net_of(const vn_encoder *enc)
+{
+    return (vn_enc_net){&enc->nn, enc->arena, enc->D, enc->hidden, enc->cfg.heads};
+}
+
+/* Lays out buffers for s->B * s->T rows; a later call may use fewer rows (a smaller B,
+ * or a smaller T and S for a masked forward), which use the front of each buffer. */
 void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, int64_t NH);
-void vn_enc_stack_forward(const vn_encoder *enc, const vn_enc_stack *s, const vn_enc_work *w);
+void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w);
 /* dx holds dL/d(output) on entry and dL/d(input) on return. */
-void vn_enc_stack_backward(const vn_encoder *enc, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
+void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
                            float *grads);
+
+/* ---- the activation arena (encoder.c; encoder_masked.c runs the masked forward on it) */
+
+struct vn_encoder_acts {
+    const vn_encoder *enc;
+    int64_t max_batch, N; /* N of the last forward, 0 before the first */
+    int train;            /* 0: encoding only, without the backward's buffers */
+    float *arena;
+    vn_enc_block_acts *blk, *tblk;
+    vn_enc_stack main, temporal;
+    vn_enc_work work;
+    float *patches, *tok, *fin, *fin_mean, *fin_rstd, *pooled, *pool_attn;
+    float *tfin, *tfin_mean, *tfin_rstd, *emb;
+    float *dx, *dfin, *dpooled, *dtx, *dtfin;
+    /* the last forward: masked (1) or whole (0), and the kept positions [N, n_keep] */
+    int masked;
+    int64_t n_keep;
+    int32_t *keep; /* max_batch * S */
+};
+
+/* Point the stack descriptors at a batch of N clips with n_keep of the S positions of
+ * each frame visible (n_keep = S for the whole forward); clears masked. */
+void vn_enc_acts_set_batch(vn_encoder_acts *a, int64_t N, int64_t n_keep);
 
 #endif

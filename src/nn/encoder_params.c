@@ -196,7 +196,7 @@ static uint64_t name_stream(const char *name)
     return h;
 }
 
-static void init_param(const vn_encoder *enc, const vn_enc_param *p, float *x)
+void vn_enc_param_fill(const vn_enc_param *p, uint64_t seed, double init_std, const char *stream_name, float *x)
 {
     if (p->init == VN_ENC_INIT_ZERO || p->init == VN_ENC_INIT_ONE) {
         float v = p->init == VN_ENC_INIT_ONE ? 1.0f : 0.0f;
@@ -205,8 +205,8 @@ static void init_param(const vn_encoder *enc, const vn_enc_param *p, float *x)
         return;
     }
     vn_rng r;
-    vn_rng_seed(&r, enc->cfg.seed, name_stream(p->name));
-    double std = enc->cfg.init_std;
+    vn_rng_seed(&r, seed, name_stream(stream_name));
+    double std = init_std;
     for (int64_t i = 0; i < p->numel; i++) {
         double z;
         do
@@ -254,7 +254,8 @@ vn_status vn_enc_build_params(vn_encoder *enc)
                         (long long)enc->n_floats);
     memset(enc->arena, 0, (size_t)enc->n_floats * sizeof(float));
     for (int i = 0; i < enc->n_params; i++)
-        init_param(enc, &enc->params[i], enc->arena + enc->params[i].offset);
+        vn_enc_param_fill(&enc->params[i], c->seed, c->init_std, enc->params[i].name,
+                          enc->arena + enc->params[i].offset);
     if (c->pos == VN_POS_SINCOS) {
         enc->pos_fixed = malloc((size_t)(L * D) * sizeof(float));
         if (!enc->pos_fixed)

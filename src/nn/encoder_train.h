@@ -38,4 +38,27 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *acts, const
 vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *acts, const float *d_embeddings,
                               float *grads);
 
+/* ---- the masked forward of JEPA's context encoder (encoder_masked.c) ----------------- */
+
+/* Grid of the main stack: F token frames (T/tubelet_t for video, T for the frames
+ * families), Lh x Lw patch positions (S = Lh*Lw). */
+void vn_encoder_token_grid(const vn_encoder *enc, int64_t *F, int64_t *Lh, int64_t *Lw);
+
+/* Forward with only some patch positions visible. keep is [N, n_keep] spatial patch
+ * indices in [0, S), strictly ascending per clip; the same positions are kept in every
+ * frame (tube masks), so the token grid stays F x n_keep and divided attention still
+ * works. keep == NULL means all S positions (n_keep must then be S).
+ * Writes the main stack's final LayerNorm'd tokens [N, F*n_keep, D], in (f, kept
+ * position) order, into tokens. For frames+temporal only the per-frame (main) stack
+ * runs. A kept token's positional embedding is that of its true position; masked
+ * patches never enter the computation. acts come from vn_encoder_acts_create and serve
+ * both forwards (the masked one uses the front of each buffer). */
+vn_status vn_encoder_forward_masked(const vn_encoder *enc, vn_encoder_acts *acts, const float *clips, int64_t N,
+                                    const int32_t *keep, int64_t n_keep, float *tokens);
+
+/* Backward of the last vn_encoder_forward_masked on acts from d_tokens [N, F*n_keep, D];
+ * ACCUMULATES into grads (parameter-arena layout). */
+vn_status vn_encoder_backward_tokens(const vn_encoder *enc, vn_encoder_acts *acts, const float *d_tokens,
+                                     float *grads);
+
 #endif

@@ -1,0 +1,164 @@
+/*
+ * vnative/train.h: self-supervised training of an encoder on objectives built on time.
+ *
+ * Objectives (weights are composable: "aot=1,future=0.5,jepa=1"):
+ *   aot     a binary head on the pooled embedding; each clip is shown forward or reversed
+ *           with equal chance, and the head says which. No labels are needed.
+ *   order   a binary head: the clip's frames in order, or shuffled.
+ *   future  a predictor maps the embedding of a context clip (frames [0, T)) to that of
+ *           its continuation (frames [T, 2T)); InfoNCE against the other continuations of
+ *           the batch and every reversed continuation (the own one is the hard negative).
+ *   jepa    masked latent prediction (V-JEPA): multiblock tube masks (about 90% of the
+ *           patch positions, the same in every frame); the context encoder sees only the
+ *           visible tokens; a narrow predictor transformer predicts the LayerNorm'd
+ *           features of a target encoder at the masked positions (L1 loss); the target
+ *           encoder is an EMA of the context encoder, momentum ema_start -> ema_end.
+ *   label   supervised classification from the data's labels, for reference runs.
+ *
+ * Data:
+ *   "world:TASK[,TASK...]"  clips streamed from vn_world, nothing on disk. Without the
+ *                           label objective only the natural member of each pair is used
+ *                           (forward in time, gravity down, in order, plausible); speed
+ *                           clips are all natural. With label, every clip and its label.
+ *   a CSV manifest or a directory of videos, read through vn_loader with augmentation
+ *                           (random resized crop, horizontal flip).
+ *
+ * A vn_trainer owns an encoder, its gradients, the AdamW state, the heads, the predictor
+ * and the EMA target. It is not thread-safe: one thread drives it. The encoder it hands
+ * out may be used for encoding between steps.
+ *
+ * Checkpoints are a directory with two safetensors files, both written atomically:
+ *   model.safetensors    the encoder's weights (vn_encoder_load reads it), config in
+ *                        __metadata__
+ *   trainer.safetensors  heads, predictor, EMA target, AdamW moments, step, RNG state and
+ *                        data position, so that resuming continues bit-identically (cpu,
+ *                        deterministic context).
+ */
+#ifndef VNATIVE_TRAIN_H
+#define VNATIVE_TRAIN_H
+
+#include "vnative/common.h"
+#include "vnative/context.h"
+#include "vnative/encoder.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum vn_objective {
+    VN_OBJECTIVE_AOT = 0,
+    VN_OBJECTIVE_ORDER = 1,
+    VN_OBJECTIVE_FUTURE = 2,
+    VN_OBJECTIVE_JEPA = 3,
+    VN_OBJECTIVE_LABEL = 4
+} vn_objective;
+
+#define VN_OBJECTIVE_COUNT 5
+
+/* "aot", "order", "future", "jepa", "label"; "unknown" otherwise. */
+VN_API const char *vn_objective_name(vn_objective objective);
+VN_API vn_status vn_objective_from_name(const char *name, vn_objective *out);
+
+/* Parse "aot=1,future=0.5,jepa" (a bare name has weight 1) into weights[VN_OBJECTIVE_COUNT];
+ * objectives not named get 0. Weights must be finite and >= 0, names known and not
+ * repeated, and at least one weight > 0. */
+VN_API vn_status vn_objectives_parse(const char *spec, float *weights);
+
+/* Metrics of one step or one held-out evaluation. Losses are per objective and
+ * unweighted; loss is the weighted sum. Entries of inactive objectives are NaN, as is
+ * the accuracy of jepa (a regression). Accuracies are in [0, 1]: aot and order the head's,
+ * future top-1 retrieval among the batch's keys, label the classifier's. */
+typedef struct vn_train_metrics {
+    unsigned int version;
+    int is_eval;                           /* 1: a held-out evaluation, not a step */
+    int64_t step;                          /* optimiser steps done */
+    int64_t clips_seen;                    /* training clips consumed so far */
+    float loss;
+    float losses[VN_OBJECTIVE_COUNT];
+    float accuracy[VN_OBJECTIVE_COUNT];
+    float grad_norm;                       /* before clipping */
+    float lr;
+    double clips_per_s;                    /* of the last step (or the evaluation) */
+    double elapsed_s;                      /* wall time in steps since create or resume */
+} vn_train_metrics;
+
+#define VN_TRAIN_METRICS_VERSION 1
+#define VN_TRAIN_METRICS_INIT { VN_TRAIN_METRICS_VERSION, 0, 0, 0, 0.0f, {0}, {0}, 0.0f, 0.0f, 0.0, 0.0 }
+
+/* Called after every step and every evaluation of vn_trainer_run. Return 0 to go on,
+ * non-zero to stop (vn_trainer_run then returns VN_OK after that step). */
+typedef int (*vn_train_callback)(const vn_train_metrics *metrics, void *user);
+
+typedef struct vn_train_options {
+    unsigned int version;
+    const char *objectives;  /* "aot=1,future=0.5"; NULL: "aot" (copied at create) */
+    const char *data;        /* "world:aot,gravity", a CSV manifest or a directory; NULL: "world:aot" */
+    const char *eval_data;   /* held-out source; NULL: world data uses another world seed,
+                                files have no held-out evaluation */
+    int batch;               /* clips per step, >= 2 */
+    int64_t total_steps;     /* length of the learning-rate schedule, >= 1 */
+    float lr;                /* peak learning rate after warmup */
+    float min_lr;            /* cosine decay floor */
+    int64_t warmup_steps;    /* linear warmup; -1: 5% of total_steps */
+    float weight_decay;      /* AdamW, on weights only (not biases, norms, embeddings) */
+    float beta1, beta2, eps;
+    float grad_clip;         /* global-norm clip; 0: off */
+    uint64_t seed;           /* data order, augmentation, reversals, masks, heads */
+    float jepa_mask_ratio;   /* fraction of patch positions masked, (0, 1) */
+    float ema_start, ema_end; /* EMA momentum of the jepa target, linear over total_steps */
+    int predictor_dim, predictor_depth, predictor_heads; /* the jepa predictor transformer */
+    float future_tau;        /* InfoNCE temperature */
+    int num_classes;         /* label objective; 0: from the data (2 for world tasks) */
+    int64_t eval_every;      /* steps between held-out evaluations in vn_trainer_run; 0: never */
+    int eval_clips;          /* clips per evaluation */
+    int loader_workers;      /* decode threads for file data; 0: 2 */
+    vn_train_callback callback;
+    void *callback_user;
+} vn_train_options;
+
+#define VN_TRAIN_OPTIONS_VERSION 1
+#define VN_TRAIN_OPTIONS_INIT                                                                     \
+    { VN_TRAIN_OPTIONS_VERSION, NULL, NULL, NULL, 16, 1000, 1e-3f, 1e-5f, -1, 0.05f, 0.9f, 0.999f, \
+      1e-8f, 1.0f, 0, 0.9f, 0.998f, 1.0f, 64, 2, 2, 0.1f, 0, 0, 256, 0, NULL, NULL }
+
+VN_API vn_status vn_train_options_init(vn_train_options *opts, unsigned int version);
+VN_API vn_status vn_train_metrics_init(vn_train_metrics *metrics, unsigned int version);
+
+typedef struct vn_trainer vn_trainer;
+
+/* A trainer for a fresh encoder built from cfg (its seed sets the initial weights). The
+ * data source is opened here, so a missing file or an unknown world task fails now. */
+VN_API vn_status vn_trainer_create(vn_trainer **out, vn_context *ctx, const vn_encoder_config *cfg,
+                                   const vn_train_options *opts);
+VN_API void vn_trainer_destroy(vn_trainer *tr);
+
+/* One optimiser step on the next batch. metrics may be NULL. */
+VN_API vn_status vn_trainer_step(vn_trainer *tr, vn_train_metrics *metrics);
+
+/* steps optimiser steps, with a held-out evaluation every eval_every steps, calling the
+ * callback after each; last (may be NULL) gets the metrics of the last step. */
+VN_API vn_status vn_trainer_run(vn_trainer *tr, int64_t steps, vn_train_metrics *last);
+
+/* Every active objective on eval_clips held-out clips (always the same clips, drawn the
+ * same way), without changing any weight. VN_ERR_STATE when there is no held-out data. */
+VN_API vn_status vn_trainer_evaluate(vn_trainer *tr, vn_train_metrics *metrics);
+
+/* Steps done so far. */
+VN_API vn_status vn_trainer_get_step(const vn_trainer *tr, int64_t *step);
+
+/* The encoder being trained (owned by the trainer, valid until vn_trainer_destroy). */
+VN_API vn_status vn_trainer_get_encoder(const vn_trainer *tr, const vn_encoder **enc);
+
+/* Write dir/model.safetensors and dir/trainer.safetensors (dir is created if missing). */
+VN_API vn_status vn_trainer_save(vn_trainer *tr, const char *dir);
+
+/* Load a checkpoint directory written by vn_trainer_save into a trainer created with the
+ * same encoder config and options (VN_ERR_INVALID_ARG naming the first difference).
+ * Corrupt or truncated files give VN_ERR_FORMAT and leave the trainer as it was. */
+VN_API vn_status vn_trainer_resume(vn_trainer *tr, const char *dir);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * train_internal.h: what the trainer's files share: the data sources, the heads, the
+ * JEPA state and the trainer itself.
+ */
+#ifndef VN_TRAIN_INTERNAL_H
+#define VN_TRAIN_INTERNAL_H
+
+#include "core/rng.h"
+#include "io/safetensors.h"
+#include "nn/encoder_internal.h"
+#include "nn/optim.h"
+#include "nn/predictor.h"
+#include "vnative/loader.h"
+#include "vnative/train.h"
+#include "vnative/world.h"
+
+/* ---- data: batches of clips f32 [B, C, Tsrc, H, W] and labels ------------------------- */
+
+typedef struct vn_train_data {
+    vn_world *world;            /* world data, or NULL */
+    uint64_t world_seed;
+    vn_world_task tasks[VN_WORLD_TASK_COUNT];
+    int n_tasks;
+    int natural_only;           /* 1: only the label-1 member of each pair (no label objective) */
+    vn_loader *loader;          /* file data, or NULL */
+    int n_threads;
+    int64_t T, C, H;            /* the clip geometry; Tsrc frames are read */
+    int64_t Tsrc;
+    /* the position, saved in checkpoints: world clips handed out, or the loader's epoch
+     * and the batches taken in it */
+    int64_t pos, epoch, epoch_batches;
+    int64_t n_items;            /* files in the loader source */
+    int64_t *lab;               /* [batch] the loader's labels */
+} vn_train_data;
+
+/* Open "world:TASKS", a manifest or a directory. seed picks the world (or the file order
+ * and augmentation); batch is the loader's batch size. */
+vn_status vn_train_data_open(vn_train_data *d, const char *spec, const vn_encoder_config *cfg, int64_t Tsrc,
+                             int natural_only, uint64_t seed, int batch, int n_workers, int augment,
+                             int n_threads);
+void vn_train_data_close(vn_train_data *d);
+/* The next B clips into clips [B, C, Tsrc, H, W] and labels [B] (-1 when unknown). */
+vn_status vn_train_data_next(vn_train_data *d, float *clips, int32_t *labels, int64_t B);
+/* Move to a saved position: world data jumps, file data replays the epoch's order. */
+vn_status vn_train_data_seek(vn_train_data *d, int64_t pos, int64_t epoch, int64_t epoch_batches);
+
+/* ---- heads: small layers on the pooled embedding, in one arena ---------------------- */
+
+typedef struct vn_train_param {
+    char name[64];
+    int ndim;
+    int64_t shape[2];
+    int64_t offset, numel;
+    int decays;
+} vn_train_param;
+
+typedef struct vn_train_heads {
+    vn_train_param *params;
+    int n_params;
+    float *arena, *grad, *m, *v;
+    int64_t n_floats;
+    /* offsets, -1 when the objective is off */
+    int64_t aot_w, aot_b, order_w, order_b;
+    int64_t fut_w1, fut_b1, fut_w2, fut_b2;
+    int64_t label_w, label_b;
+    int64_t D, K;
+} vn_train_heads;
+
+vn_status vn_train_heads_build(vn_train_heads *h, const float *weights, int64_t D, int64_t K, uint64_t seed);
+void vn_train_heads_free(vn_train_heads *h);
+
+/* ---- the trainer ------------------------------------------------------------------- */
+
+struct vn_trainer {
+    vn_context *ctx;
+    vn_encoder_config cfg;
+    vn_train_options opt;
+    char *objectives_spec, *data_spec, *eval_spec;
+    float w[VN_OBJECTIVE_COUNT];
+    vn_encoder *enc;
+    vn_nn nn;
+    int64_t D, T, C, H, Tsrc, B;
+    int64_t n_params;            /* encoder floats */
+    float *grad, *m, *v;         /* encoder gradient and AdamW moments */
+    vn_train_heads heads;
+    struct vn_train_jepa *jepa;  /* jepa.c; NULL when the objective is off */
+    /* the step */
+    vn_encoder_acts *acts;       /* max_batch 3B with future (context, continuation, reversed), else B */
+    float *clips, *input;        /* [B, C, Tsrc, H, W] and the objective inputs [3B, C, T, H, W] */
+    int32_t *labels;
+    int64_t *idx;                /* [3 * T] frame indices */
+    float *targets;              /* [B] binary targets */
+    int32_t *ipos;               /* [B] positives, and jepa's masks (see jepa.c) */
+    float *emb, *demb;           /* [3B, D] */
+    float *work;                 /* objective scratch, see objectives.c */
+    int64_t work_floats;
+    vn_param_group *groups;
+    int n_groups;
+    vn_rng rng;
+    int64_t step;
+    int64_t clips_seen;
+    double elapsed_s;
+    vn_train_data data, eval;
+    int have_eval;
+};
+
+/* Per-objective losses and accuracies of one batch (tr->clips, tr->labels). With
+ * backward set, gradients scaled by the objective weights are accumulated into the
+ * trainer's gradient buffers. rng draws reversals, shuffles and masks. */
+vn_status vn_train_objective(vn_trainer *tr, vn_objective o, vn_rng *rng, int backward, float *loss,
+                             float *accuracy);
+int64_t vn_train_objective_work_floats(const vn_trainer *tr);
+
+/* objectives.c: the first T frames of every clip of the batch into tr->input */
+void vn_train_input_forward(vn_trainer *tr);
+
+/* jepa.c */
+vn_status vn_train_jepa_setup(vn_trainer *tr);
+void vn_train_jepa_free(vn_trainer *tr);
+vn_status vn_train_jepa(vn_trainer *tr, vn_rng *rng, int backward, float *loss);
+/* target = m * target + (1 - m) * online, m from ema_start to ema_end over total_steps */
+void vn_train_jepa_ema(vn_trainer *tr);
+/* The predictor's parameter groups (one per parameter) into out (cap entries); the count. */
+int vn_train_jepa_groups(vn_trainer *tr, vn_param_group *out, int cap);
+/* The predictor, its moments and the EMA target in a trainer checkpoint, and back. */
+vn_status vn_train_jepa_add_tensors(vn_trainer *tr, vn_st_writer *w);
+vn_status vn_train_jepa_read_tensors(vn_trainer *tr, const vn_st_file *f);
+/* The predictor's weights and moments and the target's weights (pointer, floats), for
+ * the checkpoint's all-or-nothing resume; the count (0 without jepa). */
+int vn_train_jepa_arenas(vn_trainer *tr, float **p, int64_t *n, int cap);
+/* Tube masks: for each of B clips, n_mask masked and S - n_mask visible patch positions
+ * (each ascending) on an Lh x Lw grid, drawn as V-JEPA's multiblock masks. */
+void vn_train_tube_masks(vn_rng *rng, int64_t B, int64_t Lh, int64_t Lw, int64_t n_mask, int32_t *keep,
+                         int32_t *masked);
+
+
+#endif
