@@ -250,7 +250,8 @@ START_TEST(test_tube_masks)
     vn_rng_seed(&rng, 1, 2);
     enum { B = 16, LH = 4, LW = 4, NM = 14 };
     int32_t keep[B * (LH * LW - NM)], masked[B * NM];
-    vn_train_tube_masks(&rng, B, LH, LW, NM, keep, masked);
+    unsigned char scratch[LH * LW];
+    vn_train_tube_masks(&rng, B, LH, LW, NM, keep, masked, scratch);
     int differ = 0;
     for (int b = 0; b < B; b++) {
         int seen[LH * LW] = {0};

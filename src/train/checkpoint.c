@@ -60,6 +60,17 @@ static vn_status add_i64_meta(vn_st_writer *w, const char *key, int64_t v)
     return vn_st_writer_add_metadata(w, key, buf);
 }
 
+vn_status vn_train_state_tensor(vn_st_writer *w, const vn_st_file *f, const char *name, int ndim,
+                                const int64_t *shape, float *data)
+{
+    if (w)
+        return vn_st_writer_add(w, name, VN_DTYPE_F32, ndim, shape, data);
+    vn_tensor t;
+    vn_tensor_init(&t, data, VN_DTYPE_F32, ndim, shape);
+    vn_status st = vn_st_read_into(f, name, &t);
+    return st == VN_ERR_SHAPE || st == VN_ERR_NOT_FOUND ? vn_error_prefix(VN_ERR_FORMAT, "trainer state: ") : st;
+}
+
 static vn_status heads_tensors(vn_trainer *tr, vn_st_writer *w, const vn_st_file *f)
 {
     vn_train_heads *h = &tr->heads;
@@ -70,16 +81,7 @@ static vn_status heads_tensors(vn_trainer *tr, vn_st_writer *w, const vn_st_file
             const vn_train_param *p = &h->params[i];
             char name[160];
             snprintf(name, sizeof name, "%s%s", prefix[a], p->name);
-            vn_status st;
-            if (w) {
-                st = vn_st_writer_add(w, name, VN_DTYPE_F32, p->ndim, p->shape, arenas[a] + p->offset);
-            } else {
-                vn_tensor t;
-                vn_tensor_init(&t, arenas[a] + p->offset, VN_DTYPE_F32, p->ndim, p->shape);
-                st = vn_st_read_into(f, name, &t);
-                if (st == VN_ERR_SHAPE || st == VN_ERR_NOT_FOUND)
-                    st = vn_error_prefix(VN_ERR_FORMAT, "trainer state: ");
-            }
+            vn_status st = vn_train_state_tensor(w, f, name, p->ndim, p->shape, arenas[a] + p->offset);
             if (st)
                 return st;
         }
@@ -214,7 +216,7 @@ static vn_status read_state(vn_trainer *tr, const vn_st_file *f, const char *pat
         (st = vn_encoder_read_tensors(tr->enc, f, "adam.m.", tr->m)) ||
         (st = vn_encoder_read_tensors(tr->enc, f, "adam.v.", tr->v)) || (st = heads_tensors(tr, NULL, f)) ||
         (tr->jepa && (st = vn_train_jepa_read_tensors(tr, f))))
-        return st == VN_ERR_FORMAT ? st : vn_error_prefix(VN_ERR_FORMAT, "%s: ", path);
+        return vn_error_prefix(st == VN_ERR_FORMAT ? st : VN_ERR_FORMAT, "%s: ", path);
     if ((st = vn_train_data_seek(&tr->data, pos, epoch, eb)))
         return st;
     for (int i = 0; i < 4; i++)

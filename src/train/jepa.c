@@ -25,16 +25,14 @@ struct vn_train_jepa {
     int64_t pred_floats;
     int64_t F, Lh, Lw, S, n_mask, n_keep;
     int32_t *keep, *masked, *ctx_pos, *tgt_pos;
+    unsigned char *mask_scratch;
     float *ctx_tok, *d_ctx, *tgt_full, *tgt_sel, *pred_out, *dpred, *scratch;
 };
 
 void vn_train_tube_masks(vn_rng *rng, int64_t B, int64_t Lh, int64_t Lw, int64_t n_mask, int32_t *keep,
-                         int32_t *masked)
+                         int32_t *masked, unsigned char *m)
 {
     int64_t S = Lh * Lw;
-    unsigned char *m = calloc((size_t)S, 1);
-    if (!m)
-        return;
     for (int64_t b = 0; b < B; b++) {
         memset(m, 0, (size_t)S);
         int64_t count = 0;
@@ -74,7 +72,6 @@ void vn_train_tube_masks(vn_rng *rng, int64_t B, int64_t Lh, int64_t Lw, int64_t
                 *kp++ = (int32_t)s;
         }
     }
-    free(m);
 }
 
 #define TAKE(ptr, n)                                                                   \
@@ -124,6 +121,7 @@ vn_status vn_train_jepa_setup(vn_trainer *tr)
     TAKE(j->pred_v, j->pred_floats);
     TAKE(j->keep, B * j->n_keep);
     TAKE(j->masked, B * j->n_mask);
+    TAKE(j->mask_scratch, j->S);
     TAKE(j->ctx_pos, B * Kc);
     TAKE(j->tgt_pos, B * Kt);
     TAKE(j->ctx_tok, B * Kc * D);
@@ -153,6 +151,7 @@ void vn_train_jepa_free(vn_trainer *tr)
         free(f[i]);
     free(j->keep);
     free(j->masked);
+    free(j->mask_scratch);
     free(j->ctx_pos);
     free(j->tgt_pos);
     free(j);
@@ -164,7 +163,7 @@ vn_status vn_train_jepa(vn_trainer *tr, vn_rng *rng, int backward, float *loss)
     struct vn_train_jepa *j = tr->jepa;
     int64_t B = tr->B, D = tr->D, F = j->F, S = j->S, nk = j->n_keep, nm = j->n_mask;
     int64_t Kc = F * nk, Kt = F * nm;
-    vn_train_tube_masks(rng, B, j->Lh, j->Lw, nm, j->keep, j->masked);
+    vn_train_tube_masks(rng, B, j->Lh, j->Lw, nm, j->keep, j->masked, j->mask_scratch);
     for (int64_t b = 0; b < B; b++)
         for (int64_t f = 0; f < F; f++) {
             for (int64_t k = 0; k < nk; k++)
@@ -247,16 +246,7 @@ static vn_status predictor_tensors(vn_trainer *tr, vn_st_writer *w, const vn_st_
             vn_predictor_param_info(j->pred, i, &name, &ndim, shape, &off, &decays);
             char full[160];
             snprintf(full, sizeof full, "%s%s", prefix[a], name);
-            vn_status st;
-            if (w) {
-                st = vn_st_writer_add(w, full, VN_DTYPE_F32, ndim, shape, arenas[a] + off);
-            } else {
-                vn_tensor t;
-                vn_tensor_init(&t, arenas[a] + off, VN_DTYPE_F32, ndim, shape);
-                st = vn_st_read_into(f, full, &t);
-                if (st == VN_ERR_SHAPE || st == VN_ERR_NOT_FOUND)
-                    st = vn_error_prefix(VN_ERR_FORMAT, "trainer state: ");
-            }
+            vn_status st = vn_train_state_tensor(w, f, full, ndim, shape, arenas[a] + off);
             if (st)
                 return st;
         }

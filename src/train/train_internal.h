@@ -111,6 +111,11 @@ vn_status vn_train_objective(vn_trainer *tr, vn_objective o, vn_rng *rng, int ba
                              float *accuracy);
 int64_t vn_train_objective_work_floats(const vn_trainer *tr);
 
+/* checkpoint.c: a float tensor of the trainer state, added to w when w is set, else read
+ * from f into data (a missing or misshapen tensor is VN_ERR_FORMAT naming it). */
+vn_status vn_train_state_tensor(vn_st_writer *w, const vn_st_file *f, const char *name, int ndim,
+                                const int64_t *shape, float *data);
+
 /* objectives.c: the first T frames of every clip of the batch into tr->input */
 void vn_train_input_forward(vn_trainer *tr);
 
@@ -129,9 +134,10 @@ vn_status vn_train_jepa_read_tensors(vn_trainer *tr, const vn_st_file *f);
  * the checkpoint's all-or-nothing resume; the count (0 without jepa). */
 int vn_train_jepa_arenas(vn_trainer *tr, float **p, int64_t *n, int cap);
 /* Tube masks: for each of B clips, n_mask masked and S - n_mask visible patch positions
- * (each ascending) on an Lh x Lw grid, drawn as V-JEPA's multiblock masks. */
+ * (each ascending) on an Lh x Lw grid, drawn as V-JEPA's multiblock masks; scratch holds
+ * Lh * Lw bytes. */
 void vn_train_tube_masks(vn_rng *rng, int64_t B, int64_t Lh, int64_t Lw, int64_t n_mask, int32_t *keep,
-                         int32_t *masked);
+                         int32_t *masked, unsigned char *scratch);
 
 
 #endif
