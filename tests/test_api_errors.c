@@ -249,6 +249,7 @@ extern const api_entry api_table_io[];
 extern const api_entry api_table_world[];
 extern const api_entry api_table_encoder[];
 extern const api_entry api_table_train[];
+extern const api_entry api_table_probe[];
 
 static const api_entry *find_entry(const char *name)
 {
@@ -261,7 +262,7 @@ static const api_entry *find_entry(const char *name)
     for (const api_entry *e = api_table_world; e->name; e++)
         if (!strcmp(e->name, name))
             return e;
-    const api_entry *modules[] = {api_table_encoder, api_table_train};
+    const api_entry *modules[] = {api_table_encoder, api_table_train, api_table_probe};
     for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++)
         for (const api_entry *e = modules[m]; e->name; e++)
             if (!strcmp(e->name, name))

@@ -19,5 +19,7 @@
 #include "vnative/world.h"
 #include "vnative/encoder.h"
 #include "vnative/train.h"
+#include "vnative/probe.h"
+#include "vnative/timevec.h"
 
 #endif

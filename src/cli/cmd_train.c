@@ -1,5 +1,6 @@
 /* `vnative train`: self-supervised training through the trainer of vnative/train.h, with
  * checkpoints, exact resume, Ctrl-C that keeps the work done, a progress bar and a log. */
+#include "cli/cli_flags.h"
 #include "cli/commands.h"
 #include "cli/train_report.h"
 
@@ -26,23 +27,13 @@ typedef struct targs {
     int resume, quiet;
 } targs;
 
-enum kind { K_STR, K_INT, K_NUM, K_BOOL };
-
-typedef struct flag_def {
-    const char *name;
-    enum kind kind;
-    size_t off;
-    int64_t ilo, ihi;
-    double dlo, dhi;
-} flag_def;
-
-#define FS(n, f) {n, K_STR, offsetof(targs, f), 0, 0, 0, 0}
-#define FI(n, f, lo, hi) {n, K_INT, offsetof(targs, f), lo, hi, 0, 0}
-#define FN(n, f, lo, hi) {n, K_NUM, offsetof(targs, f), 0, 0, lo, hi}
-#define FB(n, f) {n, K_BOOL, offsetof(targs, f), 0, 0, 0, 0}
+#define FS(n, f) VN_FLAG_S(targs, n, f)
+#define FI(n, f, lo, hi) VN_FLAG_I(targs, n, f, lo, hi)
+#define FN(n, f, lo, hi) VN_FLAG_N(targs, n, f, lo, hi)
+#define FB(n, f) VN_FLAG_B(targs, n, f)
 #define BIG ((int64_t)1 << 40)
 
-static const flag_def flags[] = {
+static const vn_cli_flag flags[] = {
     FS("--model", model), FS("--family", family), FS("--attention", attention), FS("--pos", pos),
     FS("--objective", objective),
     FS("--data", data), FS("--eval-data", eval_data), FS("--out", out), FS("--log", log),
@@ -103,42 +94,7 @@ static void usage(FILE *f, const targs *d)
 
 static int find_flag(const char *name)
 {
-    for (int k = 0; k < N_FLAGS; k++)
-        if (!strcmp(flags[k].name, name))
-            return k;
-    return -1;
-}
-
-/* Set a flag from its text; where prefixes the message (a file and line, or ""). */
-static int set_flag(targs *a, int k, const char *v, const char *where)
-{
-    const flag_def *f = &flags[k];
-    char *p = (char *)a + f->off, *end;
-    errno = 0;
-    if (f->kind == K_STR) {
-        if (!*v) {
-            fprintf(stderr, "vnative %s: %s%s needs a non-empty value\n", CMD, where, f->name);
-            return -1;
-        }
-        *(const char **)p = v;
-    } else if (f->kind == K_INT) {
-        long long x = strtoll(v, &end, 10);
-        if (end == v || *end || errno || x < f->ilo || x > f->ihi) {
-            fprintf(stderr, "vnative %s: %s%s needs an integer in [%lld, %lld], got '%s'\n", CMD, where, f->name,
-                    (long long)f->ilo, (long long)f->ihi, v);
-            return -1;
-        }
-        *(int64_t *)p = x;
-    } else {
-        double x = strtod(v, &end);
-        if (end == v || *end || errno || !(x >= f->dlo && x <= f->dhi)) {
-            fprintf(stderr, "vnative %s: %s%s needs a number in [%g, %g], got '%s'\n", CMD, where, f->name, f->dlo,
-                    f->dhi, v);
-            return -1;
-        }
-        *(double *)p = x;
-    }
-    return 0;
+    return vn_cli_find_flag(flags, N_FLAGS, name);
 }
 
 /* Fill the flags not given on the command line from the first run's record. A checkpoint
@@ -162,13 +118,13 @@ static int merge_recorded(targs *a, const unsigned char *given, char **owned)
         char *sp = strchr(line, ' ');
         int k = sp ? (*sp = 0, find_flag(line)) : -1;
         snprintf(where, sizeof where, "%s line %d: ", path, n);
-        if (k < 0 || flags[k].kind == K_BOOL) {
+        if (k < 0 || flags[k].kind == VN_FLAG_BOOL) {
             fprintf(stderr, "vnative %s: %snot a recorded setting: '%s'\n", CMD, where, line);
             rc = -1;
         } else if (!given[k]) {
             free(owned[k]);
             owned[k] = strdup(sp + 1);
-            rc = owned[k] ? set_flag(a, k, owned[k], where) : -1;
+            rc = owned[k] ? vn_cli_set_flag(CMD, &flags[k], a, owned[k], where) : -1;
         }
     }
     fclose(f);
@@ -224,26 +180,6 @@ static int write_recorded(const targs *a, const vn_encoder_config *cfg)
     return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-    char buf[PATH_CAP];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
-}
-
 /* World tasks are named now and files must exist, so that a typo costs no model building.
  * Paths become absolute (*canon, owned by the caller): the trainer's checkpoint remembers the
  * data's name, and a resume from another directory must give the same one. */
@@ -276,51 +212,7 @@ static int check_source(const char *flag, const char **specp, char **canon)
 
 static int build_config(const targs *a, vn_encoder_config *cfg)
 {
-    vn_encoder_family fam = VN_ENCODER_VIDEO;
-    if (a->family && vn_encoder_family_from_name(a->family, &fam) != VN_OK) {
-        fprintf(stderr, "vnative %s: --family is '%s'; expected video, frames or frames+temporal\n", CMD, a->family);
-        return -1;
-    }
-    vn_encoder_config_init(cfg, VN_ENCODER_CONFIG_VERSION);
-    if (!strcmp(a->model, "xs") || !strcmp(a->model, "s")) {
-        if (vn_encoder_config_preset(cfg, a->model, fam) != VN_OK) {
-            fprintf(stderr, "vnative %s: --model: %s\n", CMD, vn_last_error());
-            return -1;
-        }
-    } else {
-        if (vn_encoder_config_load(cfg, a->model) != VN_OK) {
-            fprintf(stderr, "vnative %s: --model is not xs, s or a readable model file: %s\n", CMD, vn_last_error());
-            return -1;
-        }
-        if (a->family && fam != cfg->family) {
-            fprintf(stderr, "vnative %s: --family %s, but %s holds a %s model\n", CMD, a->family, a->model,
-                    vn_encoder_family_name(cfg->family));
-            return -1;
-        }
-    }
-    if (a->attention) {
-        int divided = !strcmp(a->attention, "divided");
-        if (!divided && strcmp(a->attention, "joint")) {
-            fprintf(stderr, "vnative %s: --attention is '%s'; expected joint or divided\n", CMD, a->attention);
-            return -1;
-        }
-        if (cfg->family != VN_ENCODER_VIDEO) {
-            fprintf(stderr, "vnative %s: --attention applies to the video family, not %s\n", CMD,
-                    vn_encoder_family_name(cfg->family));
-            return -1;
-        }
-        cfg->attention = divided ? VN_ATTENTION_DIVIDED : VN_ATTENTION_JOINT;
-    }
-    if (a->pos) {
-        int sincos = !strcmp(a->pos, "sincos");
-        if (!sincos && strcmp(a->pos, "learned")) {
-            fprintf(stderr, "vnative %s: --pos is '%s'; expected learned or sincos\n", CMD, a->pos);
-            return -1;
-        }
-        cfg->pos = sincos ? VN_POS_SINCOS : VN_POS_LEARNED;
-    }
-    cfg->seed = (uint64_t)a->seed;
-    return 0;
+    return vn_cli_model_config(CMD, a->model, a->family, a->attention, a->pos, (uint64_t)a->seed, cfg);
 }
 
 /* The signal that asked us to stop, or 0. The handler does nothing else: the training loop
@@ -553,28 +445,13 @@ int vn_cmd_train(int argc, char **argv)
     a.weight_decay = def.weight_decay;
     a.grad_clip = def.grad_clip;
     unsigned char given[N_FLAGS] = {0};
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout, &a);
-            return 0;
-        }
-        int k = find_flag(argv[i]);
-        if (k < 0) {
-            fprintf(stderr, "vnative %s: unknown option '%s' (see vnative train --help)\n", CMD, argv[i]);
-            return 2;
-        }
-        given[k] = 1;
-        if (flags[k].kind == K_BOOL) {
-            *(int *)((char *)&a + flags[k].off) = 1;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "vnative %s: %s needs a value\n", CMD, argv[i]);
-            return 2;
-        }
-        if (set_flag(&a, k, argv[++i], "") != 0)
-            return 2;
+    int pr = vn_cli_parse_flags(CMD, flags, N_FLAGS, &a, argc, argv, given);
+    if (pr == 1) {
+        usage(stdout, &a);
+        return 0;
     }
+    if (pr != 0)
+        return pr;
     if (!a.out) {
         fprintf(stderr, "vnative %s: --out DIR is required (where the checkpoints go)\n", CMD);
         return 2;
@@ -608,9 +485,9 @@ int vn_cmd_train(int argc, char **argv)
     if (check_source("--data", &a.data, &canon[0]) != 0 ||
         (a.eval_data && check_source("--eval-data", &a.eval_data, &canon[1]) != 0) || build_config(&a, &cfg) != 0)
         goto done;
-    if (strcmp(a.model, "xs") && strcmp(a.model, "s") && (canon[2] = realpath(a.model, NULL)))
+    if (!vn_cli_model_is_preset(a.model) && (canon[2] = realpath(a.model, NULL)))
         a.model = canon[2];
-    if (!a.resume && mkdir_p(a.out) != 0) {
+    if (!a.resume && vn_cli_mkdir_p(a.out) != 0) {
         fprintf(stderr, "vnative %s: cannot create directory %s: %s\n", CMD, a.out, strerror(errno));
         rc = 1;
         goto done;

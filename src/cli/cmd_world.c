@@ -1,4 +1,5 @@
 /* `vnative world`: export procedural physics clips with a manifest. */
+#include "cli/cli_flags.h"
 #include "cli/commands.h"
 #include "io/npy.h"
 
@@ -69,26 +70,6 @@ static int parse_f64(const char *opt, const char *s, double lo, double hi, doubl
     }
     *out = v;
     return 0;
-}
-
-static int mkdir_p(const char *path)
-{
-    char buf[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
 static double now_s(void)
@@ -297,7 +278,7 @@ int vn_cmd_world(int argc, char **argv)
     vn_world *world = NULL;
     if (vn_world_create(&world, &o) != VN_OK)
         return vn_cli_fail(CMD, vn_last_error());
-    if (mkdir_p(out_dir) != 0) {
+    if (vn_cli_mkdir_p(out_dir) != 0) {
         vn_world_destroy(world);
         fprintf(stderr, "vnative %s: cannot create directory %s: %s\n", CMD, out_dir, strerror(errno));
         return 1;

@@ -13,6 +13,10 @@ int vn_cmd_probe_video(int argc, char **argv);
 int vn_cmd_frames(int argc, char **argv);
 int vn_cmd_world(int argc, char **argv);
 int vn_cmd_train(int argc, char **argv);
+int vn_cmd_probe(int argc, char **argv);
+int vn_cmd_timevec(int argc, char **argv);
+int vn_cmd_demo(int argc, char **argv);
+int vn_cmd_report(int argc, char **argv);
 
 /* Print "vnative NAME: <message>" for a failed call and return exit code 1. */
 int vn_cli_fail(const char *cmd, const char *what);

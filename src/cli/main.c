@@ -7,11 +7,15 @@
 #include "vnative/vnative.h"
 
 static const vn_cli_command commands[] = {
+    {"demo", "the main job: train a video and a bag-of-images encoder, probe both, write the report", vn_cmd_demo},
     {"info", "version, backends, devices and linked libraries ([--json])", vn_cmd_info},
     {"probe-video", "a video's exact frame count, keyframes, rotation and colour ([--json])", vn_cmd_probe_video},
     {"frames", "dump a clip of frames from a video to .npy", vn_cmd_frames},
     {"world", "procedural physics clips with temporal labels, and a manifest", vn_cmd_world},
     {"train", "train an encoder with self-supervised objectives, with checkpoints", vn_cmd_train},
+    {"probe", "frozen-feature linear and k-NN probes of an encoder on the world's temporal tasks", vn_cmd_probe},
+    {"timevec", "the time vector of an encoder: its sign alone, reversal by arithmetic, across tasks", vn_cmd_timevec},
+    {"report", "results and training logs into report.json, report.md and one self-contained report.html", vn_cmd_report},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
