@@ -34,7 +34,7 @@ def main():
             assert 0.0 <= t[k] <= 1.0, (k, t)
         assert t["ci_low"] <= t["sign_accuracy"] <= t["ci_high"], t
         assert len(t["cosines"]) == 2 and abs(t["cosines"][i] - 1.0) < 1e-6, t
-        assert t["norm"] > 0, t
+        assert t["norm"] > 0 and -1.0 <= t["normal_cosine"] <= 1.0, t
     assert abs(doc["tasks"][0]["cosines"][1] - doc["tasks"][1]["cosines"][0]) < 1e-12, doc
     # windows start at 0, 8, 16, 24 (40 frames, 16 per window)
     starts = [p["start_s"] for p in doc["video_projection"]]

@@ -202,6 +202,16 @@ static void c_vn_timevec_project(void)
     VN_ASSERT_OK(vn_timevec_project(tv, &t, out));
 }
 
+static void c_vn_timevec_probe_normal(void)
+{
+    vn_tensor t = features(), bad = t;
+    float normal[2];
+    VN_ASSERT_FAILS(vn_timevec_probe_normal(NULL, &t, NULL, normal), VN_ERR_INVALID_ARG);
+    bad.shape[1] = 1;
+    VN_ASSERT_FAILS(vn_timevec_probe_normal(&t, &bad, NULL, normal), VN_ERR_SHAPE);
+    VN_ASSERT_OK(vn_timevec_probe_normal(&t, &t, NULL, normal));
+}
+
 static void c_vn_timevec_cosine(void)
 {
     float a[2] = {1, 0};
@@ -269,5 +279,6 @@ const api_entry api_table_probe[] = {
     ENTRY(vn_timevec_evaluate),
     ENTRY(vn_timevec_project),
     ENTRY(vn_timevec_cosine),
+    ENTRY(vn_timevec_probe_normal),
     {NULL, NULL},
 };

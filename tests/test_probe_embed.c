@@ -7,22 +7,6 @@
 
 enum { T = 8, S = 16, D = 32 };
 
-static vn_encoder_config small_config(vn_encoder_family family)
-{
-    vn_encoder_config c = VN_ENCODER_CONFIG_INIT;
-    c.family = family;
-    c.frames = T;
-    c.size = S;
-    c.patch = 4;
-    c.tubelet_t = family == VN_ENCODER_VIDEO ? 2 : 1;
-    c.dim = D;
-    c.depth = 1;
-    c.heads = 2;
-    c.temporal_depth = 1;
-    c.seed = 7;
-    return c;
-}
-
 static vn_world *small_world(int size)
 {
     vn_world_options wo = VN_WORLD_OPTIONS_INIT;
@@ -39,7 +23,7 @@ static vn_world *small_world(int size)
 START_TEST(embed_matches_direct_encode)
 {
     vn_context *ctx = vn_test_cpu_context(2);
-    vn_encoder_config cfg = small_config(VN_ENCODER_VIDEO);
+    vn_encoder_config cfg = vn_test_small_config(VN_ENCODER_VIDEO, 7);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &cfg));
     vn_world *w = small_world(S);
@@ -86,7 +70,7 @@ static void permute_frames(const float *in, float *out, const int *order)
 START_TEST(embed_reversed)
 {
     vn_context *ctx = vn_test_cpu_context(2);
-    vn_encoder_config cfg = small_config(VN_ENCODER_VIDEO);
+    vn_encoder_config cfg = vn_test_small_config(VN_ENCODER_VIDEO, 7);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &cfg));
     vn_world *w = small_world(S);
@@ -140,7 +124,7 @@ START_TEST(frames_family_is_blind_to_order)
     permute_frames(&clip[0][0][0][0][0], &clip[1][0][0][0][0], reverse);
     permute_frames(&clip[0][0][0][0][0], &clip[2][0][0][0][0], shuffle);
     for (int f = 0; f < 2; f++) {
-        vn_encoder_config cfg = small_config(f ? VN_ENCODER_VIDEO : VN_ENCODER_FRAMES);
+        vn_encoder_config cfg = vn_test_small_config(f ? VN_ENCODER_VIDEO : VN_ENCODER_FRAMES, 7);
         vn_encoder *enc = NULL;
         VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &cfg));
         VN_ASSERT_OK(vn_encoder_encode(enc, &three, &te));
@@ -168,7 +152,7 @@ START_TEST(frames_aot_probe_is_at_chance)
 {
     vn_context *ctx = vn_test_cpu_context(2);
     vn_world *w = small_world(S);
-    vn_encoder_config cfg = small_config(VN_ENCODER_FRAMES);
+    vn_encoder_config cfg = vn_test_small_config(VN_ENCODER_FRAMES, 7);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &cfg));
     enum { NTR = 200, NTE = 200 };
@@ -193,7 +177,7 @@ END_TEST
 START_TEST(embed_args_are_checked)
 {
     vn_context *ctx = vn_test_cpu_context(1);
-    vn_encoder_config cfg = small_config(VN_ENCODER_VIDEO);
+    vn_encoder_config cfg = vn_test_small_config(VN_ENCODER_VIDEO, 7);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &cfg));
     vn_world *w = small_world(S), *big = small_world(2 * S);

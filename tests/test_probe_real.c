@@ -20,22 +20,6 @@ enum { T = 8, S = 16, D = 32, FW = 64, FH = 48, N_BALLS = 6, BALL_FRAMES = 40 };
 
 static char *g_balls[N_BALLS], *g_short, *g_garbage, *g_missing;
 
-static vn_encoder_config small_config(vn_encoder_family family)
-{
-    vn_encoder_config c = VN_ENCODER_CONFIG_INIT;
-    c.family = family;
-    c.frames = T;
-    c.size = S;
-    c.patch = 4;
-    c.tubelet_t = family == VN_ENCODER_VIDEO ? 2 : 1;
-    c.dim = D;
-    c.depth = 1;
-    c.heads = 2;
-    c.temporal_depth = 1;
-    c.seed = 7;
-    return c;
-}
-
 /* A bright ball on a static gradient, its speed decaying as exp(-t / tau). */
 static vn_status write_ball(const char *path, int n_frames, uint64_t seed)
 {
@@ -101,7 +85,7 @@ static void teardown(void)
 
 static vn_encoder *make_encoder(vn_context *ctx, vn_encoder_family family)
 {
-    vn_encoder_config cfg = small_config(family);
+    vn_encoder_config cfg = vn_test_small_config(family, 7);
     vn_encoder *enc = NULL;
     VN_ASSERT_OK(vn_encoder_create(&enc, ctx, &cfg));
     return enc;
@@ -158,7 +142,7 @@ START_TEST(window_count_and_start_times)
     ck_assert(buf[1][0] != -7.0f && buf[2][0] == -7.0f);
 
     /* A gray encoder gets one channel of luma. */
-    vn_encoder_config gcfg = small_config(VN_ENCODER_VIDEO);
+    vn_encoder_config gcfg = vn_test_small_config(VN_ENCODER_VIDEO, 7);
     gcfg.channels = 1;
     vn_encoder *gray = NULL;
     VN_ASSERT_OK(vn_encoder_create(&gray, ctx, &gcfg));

@@ -84,6 +84,12 @@ START_TEST(a_clean_arrow)
     ck_assert_msg(res.reversal_r1 >= res.reversal_r1_base, "subtracting t lost ground: %g < %g", res.reversal_r1,
                   res.reversal_r1_base);
     ck_assert_msg(fabs(res.mean_gap - 6.0) < 0.1, "the arrow's length is %g, not about 2a = 6", res.mean_gap);
+    /* The linear probe's normal finds the same direction. */
+    float normal[D];
+    double cos_n;
+    VN_ASSERT_OK(vn_timevec_probe_normal(&tf, &tr, NULL, normal));
+    VN_ASSERT_OK(vn_timevec_cosine(normal, u, D, &cos_n));
+    ck_assert_msg(cos_n > 0.9, "the probe normal is not along u: cosine %g", cos_n);
     /* Reversed views of the same memory (forward and reversed swapped) flip t. */
     float t2[D];
     double off2;
@@ -166,6 +172,13 @@ START_TEST(bad_arguments)
     VN_ASSERT_FAILS(vn_timevec_project(t, &tf, proj), VN_ERR_INVALID_ARG);
     VN_ASSERT_FAILS(vn_timevec_cosine(t, f, 2, &c), VN_ERR_INVALID_ARG);
     VN_ASSERT_FAILS(vn_timevec_cosine(f, f, 0, &c), VN_ERR_INVALID_ARG);
+    float normal[2];
+    vn_tensor one = view(f, 1, 2);
+    VN_ASSERT_FAILS(vn_timevec_probe_normal(&one, &one, NULL, normal), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_timevec_probe_normal(&tf, &tr, NULL, NULL), VN_ERR_INVALID_ARG);
+    vn_linear_probe_options lo = VN_LINEAR_PROBE_OPTIONS_INIT;
+    lo.val_fraction = 2.0;
+    VN_ASSERT_FAILS(vn_timevec_probe_normal(&tf, &tr, &lo, normal), VN_ERR_INVALID_ARG);
     tf.dtype = VN_DTYPE_U8;
     VN_ASSERT_FAILS(vn_timevec_project(f, &tf, proj), VN_ERR_SHAPE);
 }

@@ -27,6 +27,22 @@ void fmt_into(char *buf, size_t cap, const char *fmt, ...)
     va_end(ap);
 }
 
+vn_encoder_config vn_test_small_config(vn_encoder_family family, uint64_t seed)
+{
+    vn_encoder_config c = VN_ENCODER_CONFIG_INIT;
+    c.family = family;
+    c.frames = 8;
+    c.size = 16;
+    c.patch = 4;
+    c.tubelet_t = family == VN_ENCODER_VIDEO ? 2 : 1;
+    c.dim = 32;
+    c.depth = 1;
+    c.heads = 2;
+    c.temporal_depth = 1;
+    c.seed = seed;
+    return c;
+}
+
 vn_context *vn_test_cpu_context(int n_threads)
 {
     vn_context_options o = VN_CONTEXT_OPTIONS_INIT;

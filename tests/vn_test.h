@@ -59,6 +59,10 @@ void fmt_into(char *buf, size_t cap, const char *fmt, ...) __attribute__((format
         VN_ASSERT_OK(fn(&(o), (current)));                                     \
     } while (0)
 
+/* A tiny encoder config for tests of code around the encoder: 8 frames of 16 x 16 RGB,
+ * patch 4 (tubelets of 2 frames for video), dim 32, one block of 2 heads. */
+vn_encoder_config vn_test_small_config(vn_encoder_family family, uint64_t seed);
+
 /* A deterministic cpu context with n_threads threads (asserts it opens). */
 vn_context *vn_test_cpu_context(int n_threads);
 

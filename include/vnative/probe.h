@@ -218,7 +218,8 @@ typedef struct vn_future_probe_result {
     double r1, r1_ci_low, r1_ci_high; /* the true continuation ranked first (ties count against it) */
     double r5;                        /* ranked in the first five */
     double mrr;                       /* mean reciprocal rank of the true continuation */
-    double hard_negative;             /* the true continuation scored above its own reversal (by more than 1e-4 in cosine) */
+    double hard_negative;             /* the true continuation scored above its own reversal; a tie (1e-4 in
+                                         cosine) counts one half, so a model blind to direction scores 0.5 */
     double hard_ci_low, hard_ci_high;
     double ridge;                     /* the map's chosen strength; NaN with VN_FUTURE_MAP_NONE */
     int64_t n_queries;                /* test queries scored */

@@ -24,6 +24,7 @@
 #define VNATIVE_TIMEVEC_H
 
 #include "vnative/common.h"
+#include "vnative/probe.h"
 #include "vnative/tensor.h"
 
 #ifdef __cplusplus
@@ -72,6 +73,14 @@ VN_API vn_status vn_timevec_evaluate(const float *t, double offset, const vn_ten
 /* Projections of the N rows of emb on the unit vector t / |t| (N doubles into out). A zero
  * t gives zeros. */
 VN_API vn_status vn_timevec_project(const float *t, const vn_tensor *emb, double *out);
+
+/* The probe normal: the direction a linear probe (vn_probe_linear's fit, with its L2
+ * sweep; pairs kept together by the split) finds for forward (1) against reversed (0)
+ * on these pairs, in the raw embedding space: the decision is normal . x + b. normal
+ * gets D floats. The cosine between it and t says whether the best linear reading of the
+ * arrow of time is the mean difference itself. opts may be NULL. */
+VN_API vn_status vn_timevec_probe_normal(const vn_tensor *forward, const vn_tensor *reversed,
+                                         const vn_linear_probe_options *opts, float *normal);
 
 /* The cosine between two D-vectors; 0 when either is zero. */
 VN_API vn_status vn_timevec_cosine(const float *a, const float *b, int64_t dim, double *out);

@@ -166,7 +166,8 @@ static void print_table(const demo_model *models, int n, const demo_table *t, in
     printf("\n%-10s", "t-sign**");
     for (int m = 0; m < n; m++)
         isnan(t->tv_sign[m]) ? printf(" %9s", "-") : printf(" %8.1f%%", 100 * t->tv_sign[m]);
-    printf("\n\n*  future: the true continuation scored above its own reversal (retrieval, frozen)\n"
+    printf("\n\n*  future: the true continuation scored above its own reversal (retrieval, frozen; a tie counts\n"
+           "   half, so 50%% is blind to direction)\n"
            "** t-sign: forward or reversed from the sign of the projection on the aot time vector alone\n");
 }
 

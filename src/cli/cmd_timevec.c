@@ -41,7 +41,8 @@ static void usage(FILE *f, const targs *d)
             "each world task: half the clips fit t, the other half score it. Prints the accuracy\n"
             "of the sign of the projection on t alone, the share of pairs whose forward clip\n"
             "projects higher, R@1 of emb(x) - t retrieving emb(reversed x) among all reversed\n"
-            "clips (and of emb(x) alone), and the cosines between the tasks' vectors.\n\n"
+            "clips (and of emb(x) alone), the cosine between t and the normal w of a linear\n"
+            "probe fitted on the same pairs, and the cosines between the tasks' vectors.\n\n"
             "  --model M           a model.safetensors, or xs|s for fresh random weights\n"
             "  --family F, --pos P with a preset, as in vnative train\n"
             "  --tasks LIST        world tasks, comma-separated, or all (default %s)\n"
@@ -63,6 +64,7 @@ typedef struct task_vec {
     float *t;
     double offset;
     vn_timevec_result res;
+    double normal_cos; /* between t and the linear probe's normal */
 } task_vec;
 
 static int fit_task(const targs *a, const vn_encoder *enc, const vn_world *w, int64_t D, task_vec *tv)
@@ -75,7 +77,7 @@ static int fit_task(const targs *a, const vn_encoder *enc, const vn_world *w, in
                 (long long)n);
     if (fwd && rev && vn_cli_timevec_pairs(CMD, enc, w, tv->task, n, (int)a->batch, fwd, rev) == 0 &&
         vn_cli_timevec_fit_score(CMD, fwd, rev, n, n / 2, D, (uint64_t)a->seed, tv->t, &tv->offset, &tv->res,
-                                 NULL) == 0)
+                                 &tv->normal_cos, NULL) == 0)
         rc = 0;
     if (!a->quiet)
         fprintf(stderr, "\r%60s\r", "");
@@ -164,12 +166,13 @@ done:
 
 static void print_results(const targs *a, const task_vec *tv, int n, int64_t D)
 {
-    printf("%-10s %-24s %9s %12s %9s %8s\n", "task", "sign [95% CI]", "pairs", "R@1 x - t", "R@1 x", "gap");
+    printf("%-10s %-24s %9s %12s %9s %8s %9s\n", "task", "sign [95% CI]", "pairs", "R@1 x - t", "R@1 x", "gap",
+           "cos(t,w)");
     for (int i = 0; i < n; i++) {
         const vn_timevec_result *r = &tv[i].res;
-        printf("%-10s %6.1f%% [%5.1f, %5.1f]   %8.1f%% %11.1f%% %8.1f%% %8.3f\n", vn_world_task_name(tv[i].task),
-               100 * r->sign_accuracy, 100 * r->ci_low, 100 * r->ci_high, 100 * r->pair_accuracy,
-               100 * r->reversal_r1, 100 * r->reversal_r1_base, r->mean_gap);
+        printf("%-10s %6.1f%% [%5.1f, %5.1f]   %8.1f%% %11.1f%% %8.1f%% %8.3f %9.3f\n",
+               vn_world_task_name(tv[i].task), 100 * r->sign_accuracy, 100 * r->ci_low, 100 * r->ci_high,
+               100 * r->pair_accuracy, 100 * r->reversal_r1, 100 * r->reversal_r1_base, r->mean_gap, tv[i].normal_cos);
     }
     if (n < 2)
         return;
@@ -207,6 +210,7 @@ static void json_results(jw *j, const targs *a, const vn_encoder_config *cfg, co
         jw_double(j, "reversal_r1", r->reversal_r1);
         jw_double(j, "reversal_r1_base", r->reversal_r1_base);
         jw_double(j, "mean_gap", r->mean_gap);
+        jw_double(j, "normal_cosine", tv[i].normal_cos);
         jw_double(j, "norm", norm_or_one(tv[i].t, D) == 1.0 ? 0.0 : norm_or_one(tv[i].t, D));
         jw_array_begin(j, "cosines");
         for (int k = 0; k < n; k++) {

@@ -21,6 +21,7 @@ typedef struct tv_entry {
     float *t;
     double offset;
     vn_timevec_result res;
+    double normal_cos;
     double *proj; /* held-out projections: n_test forward, then n_test reversed */
     int64_t n_test;
 } tv_entry;
@@ -88,7 +89,8 @@ static int fit_entry(const demo_plan *p, const demo_model *m, const vn_world *wo
     e->t = malloc((size_t)D * sizeof *e->t);
     e->proj = malloc((size_t)(2 * e->n_test) * sizeof *e->proj);
     if (!e->t || !e->proj ||
-        vn_cli_timevec_fit_score(CMD, fwd, rev, n, n_fit, D, p->seed, e->t, &e->offset, &e->res, e->proj) != 0)
+        vn_cli_timevec_fit_score(CMD, fwd, rev, n, n_fit, D, p->seed, e->t, &e->offset, &e->res, &e->normal_cos,
+                                 e->proj) != 0)
         goto done;
     e->have = 1;
     rc = 0;
@@ -110,6 +112,7 @@ static void json_entry(jw *w, const demo_model *m, int k, const tv_entry *tv, in
     jw_double(w, "pair_accuracy", e->res.pair_accuracy);
     jw_double(w, "reversal_r1", e->res.reversal_r1);
     jw_double(w, "reversal_r1_base", e->res.reversal_r1_base);
+    jw_double(w, "normal_cosine", e->normal_cos);
     jw_object_begin(w, "cosines");
     for (int j = 0; j < N_TV; j++)
         if (tv[j].have) {

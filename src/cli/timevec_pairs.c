@@ -41,7 +41,7 @@ done:
 
 int vn_cli_timevec_fit_score(const char *cmd, const float *fwd, const float *rev, int64_t n, int64_t n_fit,
                              int64_t D, uint64_t seed, float *t, double *offset, vn_timevec_result *res,
-                             double *proj)
+                             double *normal_cos, double *proj)
 {
     int64_t s_fit[2] = {n_fit, D}, s_test[2] = {n - n_fit, D};
     vn_tensor ff, fr, tf, tr;
@@ -52,11 +52,21 @@ int vn_cli_timevec_fit_score(const char *cmd, const float *fwd, const float *rev
     vn_timevec_options o = VN_TIMEVEC_OPTIONS_INIT;
     o.seed = seed;
     vn_timevec_result_init(res, VN_TIMEVEC_RESULT_VERSION);
-    if (vn_timevec_fit(&ff, &fr, t, offset) != VN_OK || vn_timevec_evaluate(t, *offset, &tf, &tr, &o, res) != VN_OK ||
-        (proj && (vn_timevec_project(t, &tf, proj) != VN_OK || vn_timevec_project(t, &tr, proj + (n - n_fit)) != VN_OK))) {
-        fprintf(stderr, "\nvnative %s: %s\n", cmd, vn_last_error());
+    vn_linear_probe_options lo = VN_LINEAR_PROBE_OPTIONS_INIT;
+    lo.seed = seed;
+    float *normal = malloc((size_t)D * sizeof *normal);
+    if (!normal) {
+        fprintf(stderr, "vnative %s: out of memory\n", cmd);
         return 1;
     }
+    if (vn_timevec_fit(&ff, &fr, t, offset) != VN_OK || vn_timevec_evaluate(t, *offset, &tf, &tr, &o, res) != VN_OK ||
+        vn_timevec_probe_normal(&ff, &fr, &lo, normal) != VN_OK || vn_timevec_cosine(t, normal, D, normal_cos) != VN_OK ||
+        (proj && (vn_timevec_project(t, &tf, proj) != VN_OK || vn_timevec_project(t, &tr, proj + (n - n_fit)) != VN_OK))) {
+        fprintf(stderr, "\nvnative %s: %s\n", cmd, vn_last_error());
+        free(normal);
+        return 1;
+    }
+    free(normal);
     if (proj) {
         double s = 0.0;
         for (int64_t j = 0; j < D; j++)

@@ -14,10 +14,11 @@ int vn_cli_timevec_pairs(const char *cmd, const vn_encoder *enc, const vn_world 
                          int64_t n, int batch, float *fwd, float *rev);
 
 /* Fit t on pairs 0..n_fit-1 and score it on pairs n_fit..n-1 (fwd and rev are [n, D]).
- * When proj is not NULL it receives the held-out projections, centred on the threshold:
- * 2 (n - n_fit) doubles, forward rows first. Returns 0, or 1 after printing. */
+ * *normal_cos gets the cosine between t and the normal of a linear probe fitted on the
+ * same pairs. When proj is not NULL it receives the held-out projections, centred on the
+ * threshold: 2 (n - n_fit) doubles, forward rows first. Returns 0, or 1 after printing. */
 int vn_cli_timevec_fit_score(const char *cmd, const float *fwd, const float *rev, int64_t n, int64_t n_fit,
                              int64_t D, uint64_t seed, float *t, double *offset, vn_timevec_result *res,
-                             double *proj);
+                             double *normal_cos, double *proj);
 
 #endif

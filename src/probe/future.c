@@ -179,9 +179,9 @@ static double cosine(const double *a, const double *b, int64_t d)
     return aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
 }
 
-/* Rank of the true candidate (0 = first; ties count against it) and whether it beats
+/* Rank of the true candidate (0 = first; ties count against it) and how it fares against
  * its reversal, for queries lo..hi; W NULL scores the context embedding itself. */
-static void score(const fdata *f, const double *W, int64_t lo, int64_t hi, int *rank, unsigned char *beats,
+static void score(const fdata *f, const double *W, int64_t lo, int64_t hi, int *rank, unsigned char *vs_rev,
                   double *pred)
 {
     const int64_t d = f->d;
@@ -203,9 +203,11 @@ static void score(const fdata *f, const double *W, int64_t lo, int64_t hi, int *
             if (c != f->true_at[q] && cosine(pred, f->cand + (q * f->k + c) * d, d) >= st)
                 r++;
         rank[q - lo] = r;
-        /* Within 1e-4 is a tie, not a win: a bag of images gives a clip and its reversal
-         * the same embedding up to the order of a float sum. */
-        beats[q - lo] = f->rev_at[q] < 0 || st > cosine(pred, f->cand + (q * f->k + f->rev_at[q]) * d, d) + 1e-4;
+        /* 2 a win, 1 a tie, 0 a loss. Within 1e-4 is a tie: a bag of images gives a clip
+         * and its reversal the same embedding up to the order of a float sum, and a model
+         * blind to direction should score one half, not zero. */
+        double sr = f->rev_at[q] < 0 ? -INFINITY : cosine(pred, f->cand + (q * f->k + f->rev_at[q]) * d, d);
+        vs_rev[q - lo] = st > sr + 1e-4 ? 2 : st >= sr - 1e-4 ? 1 : 0;
     }
 }
 
@@ -264,9 +266,10 @@ vn_status vn_probe_future(const vn_encoder *enc, const vn_world *world, int64_t 
     f.d = D;
     const int64_t n = n_train + n_test, d1 = D + 1;
     int *rank = malloc((size_t)n * sizeof *rank);
-    unsigned char *beats = malloc((size_t)n), *hit = malloc((size_t)n);
+    unsigned char *beats = malloc((size_t)n), *hit = malloc((size_t)n), *halves = malloc((size_t)(2 * n));
+    int *pairs = malloc((size_t)(2 * n) * sizeof *pairs);
     double *W = ridge ? malloc((size_t)(d1 * D) * sizeof *W) : NULL, *pred = malloc((size_t)D * sizeof *pred);
-    if (!rank || !beats || !hit || (ridge && !W) || !pred) {
+    if (!rank || !beats || !hit || !halves || !pairs || (ridge && !W) || !pred) {
         st = vn_error(VN_ERR_OUT_OF_MEMORY, "%s: no memory for %lld queries", fn, (long long)n);
         goto done;
     }
@@ -299,16 +302,20 @@ vn_status vn_probe_future(const vn_encoder *enc, const vn_world *world, int64_t 
         r1 += rank[i] == 0;
         r5 += rank[i] < 5;
         hard += beats[i];
+        /* a query in two halves, kept together by the bootstrap: a tie is worth one */
+        halves[2 * i] = beats[i] >= 1;
+        halves[2 * i + 1] = beats[i] == 2;
+        pairs[2 * i] = pairs[2 * i + 1] = (int)i;
     }
     res.n_queries = n_test;
     res.candidates = f.k;
     res.r1 = (double)r1 / (double)n_test;
     res.r5 = (double)r5 / (double)n_test;
     res.mrr = mrr_of(rank, n_test);
-    res.hard_negative = (double)hard / (double)n_test;
+    res.hard_negative = (double)hard / (double)(2 * n_test);
     if ((st = vn_probe_bootstrap(fn, hit, NULL, n_test, o->bootstrap, o->confidence, o->seed, &res.r1_ci_low,
                                  &res.r1_ci_high)) ||
-        (st = vn_probe_bootstrap(fn, beats, NULL, n_test, o->bootstrap, o->confidence, o->seed + 1,
+        (st = vn_probe_bootstrap(fn, halves, pairs, 2 * n_test, o->bootstrap, o->confidence, o->seed + 1,
                                  &res.hard_ci_low, &res.hard_ci_high)))
         goto done;
     *out = res;
@@ -316,6 +323,8 @@ done:
     fdata_free(&f);
     free(rank);
     free(beats);
+    free(halves);
+    free(pairs);
     free(hit);
     free(W);
     free(pred);

@@ -244,3 +244,52 @@ vn_status vn_timevec_cosine(const float *a, const float *b, int64_t dim, double 
     *out = aa > 0.0 && bb > 0.0 ? ab / sqrt(aa * bb) : 0.0;
     return VN_OK;
 }
+
+vn_status vn_timevec_probe_normal(const vn_tensor *forward, const vn_tensor *reversed,
+                                  const vn_linear_probe_options *opts, float *normal)
+{
+    static const char fn[] = "vn_timevec_probe_normal";
+    VN_CHECK_NULL(forward);
+    VN_CHECK_NULL(reversed);
+    VN_CHECK_NULL(normal);
+    const vn_linear_probe_options def = VN_LINEAR_PROBE_OPTIONS_INIT;
+    const vn_linear_probe_options *o = opts ? opts : &def;
+    int64_t n, d;
+    vn_status st = check_pairs(fn, forward, reversed, &n, &d);
+    if (st || (st = vn_probe_check_linear_options(fn, o)))
+        return st;
+    if (n < 2)
+        return vn_error(VN_ERR_INVALID_ARG, "%s: %lld pair; the probe needs 2 or more", fn, (long long)n);
+    float *x = malloc((size_t)(2 * n * d) * sizeof *x);
+    double *row = malloc((size_t)d * sizeof *row);
+    int *y = malloc((size_t)(2 * n) * sizeof *y), *g = malloc((size_t)(2 * n) * sizeof *g);
+    if (!x || !row || !y || !g) {
+        st = vn_error(VN_ERR_OUT_OF_MEMORY, "%s: no memory for %lld pairs", fn, (long long)n);
+        goto done;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        for (int s = 0; s < 2; s++) {
+            vn_probe_load_row(s ? reversed : forward, i, row);
+            for (int64_t j = 0; j < d; j++)
+                x[(2 * i + s) * d + j] = (float)row[j];
+            y[2 * i + s] = s ? 0 : 1;
+            g[2 * i + s] = (int)i;
+        }
+    }
+    int64_t shape[2] = {2 * n, d};
+    vn_tensor tx;
+    vn_tensor_init(&tx, x, VN_DTYPE_F32, 2, shape);
+    vn_linear_fit fit;
+    if ((st = vn_probe_linear_fit(fn, &tx, y, g, 2, o, &fit)))
+        goto done;
+    /* class 1's row minus class 0's, taken back through the standardisation */
+    for (int64_t j = 0; j < d; j++)
+        normal[j] = (float)((fit.params[1 * d + j] - fit.params[0 * d + j]) * fit.scale[j]);
+    vn_probe_linear_fit_free(&fit);
+done:
+    free(x);
+    free(row);
+    free(y);
+    free(g);
+    return st;
+}
