@@ -60,7 +60,7 @@ def decode_png(path):
 
 
 def screenshot(html, png, profile):
-    cmd = [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--hide-scrollbars", "--no-first-run",
+    cmd = [CHROMIUM, "--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars", "--no-first-run",
            "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0", "--screenshot=" + png,
            "--window-size=1200,2400", "file://" + html]
     # Its own process group: on a timeout the renderer and GPU children go too.
