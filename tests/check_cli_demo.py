@@ -5,7 +5,8 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
+
+from scratch import scratch_dir
 
 TASKS = ["aot", "gravity", "collision", "order", "speed", "intphys"]
 MODELS = ["video", "frames", "random", "pixels"]
@@ -39,7 +40,7 @@ class Collect(html.parser.HTMLParser):
 
 def main():
     cli = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="cli_demo_", dir=os.environ.get("VN_TEST_TMPDIR"))
+    tmp = scratch_dir("cli_demo_")
     out = os.path.join(tmp, "demo")
     real = os.environ.get("VN_TEST_SHARED_DATA", "")
     real_args = ["--real", real] if real and os.path.isdir(real) else ["--no-real"]

@@ -4,7 +4,8 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
+
+from scratch import scratch_dir
 
 SMALL = ["--train-clips", "48", "--test-clips", "32", "--threads", "2", "--quiet"]
 
@@ -103,7 +104,7 @@ def check_cache(cli, tmp):
 
 def main():
     cli = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="cli_probe_", dir=os.environ.get("VN_TEST_TMPDIR"))
+    tmp = scratch_dir("cli_probe_")
     out = os.path.join(tmp, "fresh.json")
     r = run(cli, "probe", "--model", "xs", "--tasks", "aot,gravity", "--json", out, *SMALL)
     rows = [line.split()[0] for line in r.stdout.splitlines()[2:]]

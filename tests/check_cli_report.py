@@ -11,9 +11,10 @@ import re
 import struct
 import subprocess
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 import zlib
+
+from scratch import scratch_dir
 
 MODELS = ["video", "frames", "random", "pixels", "esc<&>\"'"]
 TASKS = ["aot", "gravity", "real-aot"]
@@ -322,10 +323,7 @@ def check_minimal(cli, tmp):
 
 def main():
     cli = sys.argv[1]
-    base = os.environ.get("VN_TEST_TMPDIR")
-    if base:
-        os.makedirs(base, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="cli_report_", dir=base)
+    tmp = scratch_dir("cli_report_")
     results_path, frames_log, results = make_fixture(tmp)
     out = os.path.join(tmp, "out")
     r = run(cli, "--results", results_path, "--out", out, "--logs", "frames=" + frames_log)

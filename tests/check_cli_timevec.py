@@ -4,7 +4,8 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
+
+from scratch import scratch_dir
 
 
 def run(cli, cmd, *args, code=0):
@@ -15,7 +16,7 @@ def run(cli, cmd, *args, code=0):
 
 def main():
     cli = sys.argv[1]
-    tmp = tempfile.mkdtemp(prefix="cli_timevec_", dir=os.environ.get("VN_TEST_TMPDIR"))
+    tmp = scratch_dir("cli_timevec_")
     # A 40-frame video for the sliding window: clip 0 of the world's aot task at 32 x 32.
     vids = os.path.join(tmp, "vids")
     run(cli, "world", "--task", "aot", "--count", "1", "--frames", "40", "--size", "32", "--out", vids,

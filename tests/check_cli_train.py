@@ -8,8 +8,9 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
+
+from scratch import scratch_dir
 
 # Small enough for two slow shared cores: about 1.5 s per step.
 COMMON = ["--model", "xs", "--batch", "4", "--eval-every", "3", "--eval-clips", "8", "--threads", "2"]
@@ -139,10 +140,7 @@ def bad_flags(cli, tmp):
 
 
 def main(cli):
-    base = os.environ.get("VN_TEST_TMPDIR")
-    if base:
-        os.makedirs(base, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="cli_train_", dir=base)
+    tmp = scratch_dir("cli_train_")
     t0 = time.monotonic()
     a, recs = first_run_and_resume(cli, tmp)
     straight_run_matches(cli, tmp, a, [x for x in recs if x["step"] > 6])

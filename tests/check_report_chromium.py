@@ -8,8 +8,9 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import zlib
+
+from scratch import scratch_dir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_cli_report import make_fixture  # noqa: E402
@@ -80,10 +81,7 @@ def main():
     if not os.path.exists(CHROMIUM):
         print(f"SKIP: {CHROMIUM} is absent (apt-get install chromium to run this test)")
         return 77
-    base = os.environ.get("VN_TEST_TMPDIR")
-    if base:
-        os.makedirs(base, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="report_chromium_", dir=base)
+    tmp = scratch_dir("report_chromium_")
     results, frames_log, _ = make_fixture(tmp)
     out = os.path.join(tmp, "out")
     r = subprocess.run([cli, "report", "--results", results, "--out", out, "--logs", "frames=" + frames_log],
