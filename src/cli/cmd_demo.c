@@ -83,6 +83,7 @@ static int run_self(const char **argv)
     }
     if (pid == 0) {
         execv(self, (char *const *)argv);
+        fprintf(stderr, "vnative %s: cannot run %s: %s\n", CMD, self, strerror(errno));
         _exit(127);
     }
     int status = 0;

@@ -75,7 +75,9 @@ static int fit_task(const targs *a, const vn_encoder *enc, const vn_world *w, in
     if (!a->quiet)
         fprintf(stderr, "\rvnative %s: %-10s embedding %lld clips both ways", CMD, vn_world_task_name(tv->task),
                 (long long)n);
-    if (fwd && rev && vn_cli_timevec_pairs(CMD, enc, w, tv->task, n, (int)a->batch, fwd, rev) == 0 &&
+    if (!fwd || !rev)
+        fprintf(stderr, "vnative %s: out of memory for %lld clips of %lld floats\n", CMD, (long long)n, (long long)D);
+    else if (vn_cli_timevec_pairs(CMD, enc, w, tv->task, n, (int)a->batch, fwd, rev) == 0 &&
         vn_cli_timevec_fit_score(CMD, fwd, rev, n, n / 2, D, (uint64_t)a->seed, tv->t, &tv->offset, &tv->res,
                                  &tv->normal_cos, NULL) == 0)
         rc = 0;

@@ -38,8 +38,10 @@ static int real_pairs(const demo_plan *p, const vn_encoder *enc, int64_t D, floa
     *fwd = malloc((size_t)(MAX_REAL_WINDOWS * D) * sizeof **fwd);
     *rev = malloc((size_t)(MAX_REAL_WINDOWS * D) * sizeof **rev);
     double *starts = malloc(MAX_REAL_WINDOWS * sizeof *starts);
-    if (!*fwd || !*rev || !starts)
+    if (!*fwd || !*rev || !starts) {
+        fprintf(stderr, "\nvnative %s: out of memory for %d windows of real footage\n", CMD, MAX_REAL_WINDOWS);
         goto done;
+    }
     *n = 0;
     for (int half = 0; half < 2; half++) {
         if (half == 1)
@@ -79,8 +81,11 @@ static int fit_entry(const demo_plan *p, const demo_model *m, const vn_world *wo
     if (k < 2) {
         fwd = malloc((size_t)(n * D) * sizeof *fwd);
         rev = malloc((size_t)(n * D) * sizeof *rev);
-        if (!fwd || !rev ||
-            vn_cli_timevec_pairs(CMD, m->enc, world, k == 0 ? VN_TASK_AOT : VN_TASK_GRAVITY, n, 32, fwd, rev) != 0)
+        if (!fwd || !rev) {
+            fprintf(stderr, "\nvnative %s: out of memory for %lld clips\n", CMD, (long long)n);
+            goto done;
+        }
+        if (vn_cli_timevec_pairs(CMD, m->enc, world, k == 0 ? VN_TASK_AOT : VN_TASK_GRAVITY, n, 32, fwd, rev) != 0)
             goto done;
     } else if (real_pairs(p, m->enc, D, &fwd, &rev, &n, &n_fit) != 0) {
         goto done;
@@ -88,7 +93,11 @@ static int fit_entry(const demo_plan *p, const demo_model *m, const vn_world *wo
     e->n_test = n - n_fit;
     e->t = malloc((size_t)D * sizeof *e->t);
     e->proj = malloc((size_t)(2 * e->n_test) * sizeof *e->proj);
-    if (!e->t || !e->proj ||
+    if (!e->t || !e->proj) {
+        fprintf(stderr, "\nvnative %s: out of memory\n", CMD);
+        goto done;
+    }
+    if (
         vn_cli_timevec_fit_score(CMD, fwd, rev, n, n_fit, D, p->seed, e->t, &e->offset, &e->res, &e->normal_cos,
                                  e->proj) != 0)
         goto done;
@@ -154,8 +163,12 @@ static int video_projection(const demo_plan *p, const demo_model *m, const tv_en
     float *emb = malloc((size_t)((most > 0 ? most : 1) * D) * sizeof *emb);
     double *starts = malloc((size_t)(most > 0 ? most : 1) * sizeof *starts);
     double *proj = malloc((size_t)(most > 0 ? most : 1) * sizeof *proj);
-    if (best < 0 || !emb || !starts || !proj) {
-        rc = best < 0 ? 0 : 1; /* no video with a window: nothing to draw */
+    if (best < 0) { /* no video with a window: nothing to draw */
+        rc = 0;
+        goto done;
+    }
+    if (!emb || !starts || !proj) {
+        fprintf(stderr, "\nvnative %s: out of memory for %lld windows of %s\n", CMD, (long long)most, paths[best]);
         goto done;
     }
     int64_t shape[2] = {most, D}, n = 0;
