@@ -103,6 +103,13 @@ static void c_vn_trainer_create(void)
     t = (vn_train_options)VN_TRAIN_OPTIONS_INIT;
     t.lr = NAN;
     VN_ASSERT_FAILS(vn_trainer_create(&tr, ctx, &c, &t), VN_ERR_INVALID_ARG);
+    /* one frame has no order to learn (the order objective's shuffle would never end) */
+    t = (vn_train_options)VN_TRAIN_OPTIONS_INIT;
+    t.objectives = "order";
+    c.frames = 1;
+    c.tubelet_t = 1;
+    VN_ASSERT_FAILS(vn_trainer_create(&tr, ctx, &c, &t), VN_ERR_INVALID_ARG);
+    ck_assert_msg(strstr(vn_last_error(), "2 or more frames") != NULL, "%s", vn_last_error());
     vn_context_destroy(ctx);
 }
 

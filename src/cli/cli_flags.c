@@ -224,3 +224,12 @@ int vn_cli_parse_tasks(const char *cmd, const char *list, vn_world_task *out, in
     }
     return 0;
 }
+
+int vn_cli_probe_args(const char *cmd, const char *model, const char *list, vn_world_task *tasks, int *n)
+{
+    if (!model) {
+        fprintf(stderr, "vnative %s: --model is required (a model.safetensors, or xs|s for random weights)\n", cmd);
+        return -1;
+    }
+    return vn_cli_parse_tasks(cmd, list, tasks, n);
+}

@@ -59,6 +59,10 @@ int vn_cli_model_is_preset(const char *model);
  * VN_CLI_N_CLIP_TASKS. Prints what is wrong and returns -1. */
 int vn_cli_parse_tasks(const char *cmd, const char *list, vn_world_task *out, int *n);
 
+/* What every probe-like command needs of its flags: a --model, and --tasks parsed into
+ * tasks. Prints what is wrong and returns -1. */
+int vn_cli_probe_args(const char *cmd, const char *model, const char *list, vn_world_task *tasks, int *n);
+
 /* Open what a probe-like command needs: a deterministic context with n_threads, the
  * encoder (a preset with fresh weights from seed, with family and pos; or a model file,
  * for which family and pos must be NULL), and a world of world_seed whose clips fit the

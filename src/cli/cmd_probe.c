@@ -276,13 +276,9 @@ int vn_cmd_probe(int argc, char **argv)
     }
     if (pr != 0)
         return pr;
-    if (!a.model) {
-        fprintf(stderr, "vnative %s: --model is required (a model.safetensors, or xs|s for random weights)\n", CMD);
-        return 2;
-    }
     vn_world_task tasks[VN_CLI_N_CLIP_TASKS];
     int n_tasks = 0;
-    if (vn_cli_parse_tasks(CMD, a.tasks, tasks, &n_tasks) != 0)
+    if (vn_cli_probe_args(CMD, a.model, a.tasks, tasks, &n_tasks) != 0)
         return 2;
     return run(&a, tasks, n_tasks);
 }

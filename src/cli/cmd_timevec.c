@@ -88,15 +88,6 @@ static int fit_task(const targs *a, const vn_encoder *enc, const vn_world *w, in
     return rc;
 }
 
-/* |t|, or 1 for a zero t (whose projections are all 0 anyway). */
-static double norm_or_one(const float *t, int64_t D)
-{
-    double s = 0.0;
-    for (int64_t j = 0; j < D; j++)
-        s += (double)t[j] * t[j];
-    return s > 0.0 ? sqrt(s) : 1.0;
-}
-
 /* Windows of the encoder's length every stride frames through the video, each projected
  * on t: where the video runs forward the projection should sit above the offset. */
 static int project_video(const targs *a, const vn_encoder *enc, const vn_encoder_config *cfg, const task_vec *tv,
@@ -147,7 +138,7 @@ static int project_video(const targs *a, const vn_encoder *enc, const vn_encoder
             goto done;
         }
         vn_video_frame_time(v, s, &start_s);
-        double scaled = proj - tv->offset / norm_or_one(tv->t, D);
+        double scaled = proj - vn_cli_timevec_shift(tv->t, tv->offset, D);
         printf("%10.3f %12.4f\n", start_s, scaled);
         if (j) {
             jw_object_begin(j, NULL);
@@ -213,7 +204,10 @@ static void json_results(jw *j, const targs *a, const vn_encoder_config *cfg, co
         jw_double(j, "reversal_r1_base", r->reversal_r1_base);
         jw_double(j, "mean_gap", r->mean_gap);
         jw_double(j, "normal_cosine", tv[i].normal_cos);
-        jw_double(j, "norm", norm_or_one(tv[i].t, D) == 1.0 ? 0.0 : norm_or_one(tv[i].t, D));
+        double tn = 0.0;
+        for (int64_t k = 0; k < D; k++)
+            tn += (double)tv[i].t[k] * tv[i].t[k];
+        jw_double(j, "norm", sqrt(tn));
         jw_array_begin(j, "cosines");
         for (int k = 0; k < n; k++) {
             double c = 0.0;
@@ -299,13 +293,9 @@ int vn_cmd_timevec(int argc, char **argv)
     }
     if (pr != 0)
         return pr;
-    if (!a.model) {
-        fprintf(stderr, "vnative %s: --model is required (a model.safetensors, or xs|s for random weights)\n", CMD);
-        return 2;
-    }
     vn_world_task tasks[VN_CLI_N_CLIP_TASKS];
     int n_tasks = 0;
-    if (vn_cli_parse_tasks(CMD, a.tasks, tasks, &n_tasks) != 0)
+    if (vn_cli_probe_args(CMD, a.model, a.tasks, tasks, &n_tasks) != 0)
         return 2;
     return run(&a, tasks, n_tasks);
 }

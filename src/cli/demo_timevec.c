@@ -47,7 +47,8 @@ static int real_pairs(const demo_plan *p, const vn_encoder *enc, int64_t D, floa
         if (half == 1)
             *n_fit = *n;
         for (int v = half; v < nv; v += 2) {
-            int64_t total = 0, cap = MAX_REAL_WINDOWS - *n, shape[2] = {cap, D};
+            /* each half gets at most half the room, so the scoring half always has some */
+            int64_t total = 0, cap = (half + 1) * (MAX_REAL_WINDOWS / 2) - *n, shape[2] = {cap, D};
             if (cap < 1)
                 break;
             vn_tensor tf, tr;
@@ -149,20 +150,26 @@ static int video_projection(const demo_plan *p, const demo_model *m, const tv_en
     char **paths = NULL;
     int nv = 0, best = -1, rc = 1;
     int64_t most = 0;
+    float *emb = NULL;
+    double *starts = NULL, *proj = NULL;
     if (vn_cli_list_videos(CMD, p->real, &paths, &nv) != 0)
         return 1;
     vn_window_options wo = VN_WINDOW_OPTIONS_INIT;
     wo.window_stride = 4;
     for (int v = 0; v < nv; v++) {
         int64_t n = 0;
-        if (vn_probe_embed_video(m->enc, paths[v], &wo, 0, NULL, NULL, &n) == VN_OK && n > most) {
+        if (vn_probe_embed_video(m->enc, paths[v], &wo, 0, NULL, NULL, &n) != VN_OK) {
+            fprintf(stderr, "\nvnative %s: %s\n", CMD, vn_last_error());
+            goto done;
+        }
+        if (n > most) {
             most = n;
             best = v;
         }
     }
-    float *emb = malloc((size_t)((most > 0 ? most : 1) * D) * sizeof *emb);
-    double *starts = malloc((size_t)(most > 0 ? most : 1) * sizeof *starts);
-    double *proj = malloc((size_t)(most > 0 ? most : 1) * sizeof *proj);
+    emb = malloc((size_t)((most > 0 ? most : 1) * D) * sizeof *emb);
+    starts = malloc((size_t)(most > 0 ? most : 1) * sizeof *starts);
+    proj = malloc((size_t)(most > 0 ? most : 1) * sizeof *proj);
     if (best < 0) { /* no video with a window: nothing to draw */
         rc = 0;
         goto done;
@@ -179,15 +186,12 @@ static int video_projection(const demo_plan *p, const demo_model *m, const tv_en
         fprintf(stderr, "\nvnative %s: %s\n", CMD, vn_last_error());
         goto done;
     }
-    double s = 0.0;
-    for (int64_t j = 0; j < D; j++)
-        s += (double)aot->t[j] * aot->t[j];
-    double shift = s > 0.0 ? aot->offset / sqrt(s) : 0.0;
+    double shift = vn_cli_timevec_shift(aot->t, aot->offset, D);
     jw_object_begin(w, NULL);
     jw_string(w, "model", m->name);
     jw_string(w, "video", paths[best]);
     jw_array_begin(w, "points");
-    for (int64_t i = 0; i < most; i++) {
+    for (int64_t i = 0; i < n && i < most; i++) {
         jw_object_begin(w, NULL);
         jw_double(w, "start_s", starts[i]);
         jw_double(w, "projection", proj[i] - shift);

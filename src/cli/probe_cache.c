@@ -5,6 +5,7 @@
  * library version makes the entry stale. It is removed before the arrays are rewritten
  * and written after them, so an interrupted save leaves no entry that looks valid. */
 #include "cli/probe_cache.h"
+#include "cli/cli_flags.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -127,27 +128,12 @@ int vn_cli_cache_load(const char *dir, const vn_cli_cache_key *key, float *emb, 
 }
 
 /* mkdir -p */
-static int make_dirs(const char *dir)
-{
-    char p[PATH_MAX];
-    if (snprintf(p, sizeof p, "%s", dir) >= (int)sizeof p)
-        return -1;
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(p, 0777) != 0 && errno != EEXIST)
-                return -1;
-            *s = '/';
-        }
-    return mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 int vn_cli_cache_save(const char *cmd, const char *dir, const vn_cli_cache_key *key, const float *emb,
                       const int *labels)
 {
     char side[PATH_MAX], path[PATH_MAX], err[256] = "";
     entry_path(side, sizeof side, dir, key, ".json");
-    if (make_dirs(dir) != 0) {
+    if (vn_cli_mkdir_p(dir) != 0) {
         fprintf(stderr, "vnative %s: --cache %s: %s\n", cmd, dir, strerror(errno));
         return -1;
     }

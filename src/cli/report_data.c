@@ -34,16 +34,32 @@ static const char *field(char *buf, size_t cap, const char *where, const char *k
 /* Who lacks a field: an entry, or the file itself. */
 static const char *owner(const char *where) { return *where ? where : "the results file"; }
 
-static int get_str(const rp_results *r, const jr_value *obj, const char *where, const char *key, int required,
-                   const char **out)
+/* obj's member key when it has the type want: returns 1 with *out set, 0 when it is
+ * absent or null (an error when required), -1 after a message otherwise. what names the
+ * type for messages ("a string"). */
+static int member(const rp_results *r, const jr_value *obj, const char *where, const char *key, int required,
+                  jr_type want, const char *what, const jr_value **out)
 {
     char f[128];
     const jr_value *v = jr_get(obj, key);
     *out = NULL;
     if (!v || v->type == JR_NULL)
-        return required ? bad(r, v ? v : obj, "%s has no \"%s\" (a string)", owner(where), key) : 0;
-    if (v->type != JR_STRING)
-        return bad(r, v, "%s must be a string, got %s", field(f, sizeof f, where, key), jr_type_name(v->type));
+        return required ? bad(r, v ? v : obj, "%s has no \"%s\" (%s)", owner(where), key, what) : 0;
+    if (v->type != want)
+        return bad(r, v, "%s must be %s, got %s", field(f, sizeof f, where, key), what, jr_type_name(v->type));
+    *out = v;
+    return 1;
+}
+
+static int get_str(const rp_results *r, const jr_value *obj, const char *where, const char *key, int required,
+                   const char **out)
+{
+    char f[128];
+    const jr_value *v;
+    int got = member(r, obj, where, key, required, JR_STRING, "a string", &v);
+    *out = NULL;
+    if (got <= 0)
+        return got;
     if (required && !v->len)
         return bad(r, v, "%s must not be empty", field(f, sizeof f, where, key));
     *out = v->str;
@@ -55,12 +71,11 @@ static int get_num(const rp_results *r, const jr_value *obj, const char *where, 
                    double lo, double hi, double *out)
 {
     char f[128];
-    const jr_value *v = jr_get(obj, key);
+    const jr_value *v;
+    int got = member(r, obj, where, key, required, JR_NUMBER, "a number", &v);
     *out = NAN;
-    if (!v || v->type == JR_NULL)
-        return required ? bad(r, v ? v : obj, "%s has no \"%s\" (a number)", owner(where), key) : 0;
-    if (v->type != JR_NUMBER)
-        return bad(r, v, "%s must be a number, got %s", field(f, sizeof f, where, key), jr_type_name(v->type));
+    if (got <= 0)
+        return got;
     if (!(v->num >= lo && v->num <= hi))
         return bad(r, v, "%s is %g; expected a number in [%g, %g]", field(f, sizeof f, where, key), v->num, lo, hi);
     *out = v->num;
@@ -88,15 +103,8 @@ static int get_int(const rp_results *r, const jr_value *obj, const char *where, 
 static int get_arr(const rp_results *r, const jr_value *obj, const char *where, const char *key, int required,
                    const jr_value **out)
 {
-    char f[128];
-    const jr_value *v = jr_get(obj, key);
-    *out = NULL;
-    if (!v || v->type == JR_NULL)
-        return required ? bad(r, v ? v : obj, "%s has no \"%s\" (an array)", owner(where), key) : 0;
-    if (v->type != JR_ARRAY)
-        return bad(r, v, "%s must be an array, got %s", field(f, sizeof f, where, key), jr_type_name(v->type));
-    *out = v;
-    return 0;
+    int got = member(r, obj, where, key, required, JR_ARRAY, "an array", out);
+    return got < 0 ? -1 : 0;
 }
 
 static int num_array(const rp_results *r, const jr_value *arr, const char *where, double **out, size_t *n)
@@ -289,7 +297,8 @@ static int load_examples(rp_results *r, const jr_value *arr)
             get_int(r, c, where, "size", 16, 256, 64, &e->size) ||
             get_int(r, c, where, "world_seed", 0, INT64_MAX, 0, &e->world_seed))
             return -1;
-        if (!jr_get(c, "index"))
+        const jr_value *index = jr_get(c, "index");
+        if (!index || index->type == JR_NULL)
             return bad(r, c, "%s has no \"index\" (an integer)", where);
         vn_world_task task;
         if (vn_world_task_from_name(e->task, &task) != VN_OK)

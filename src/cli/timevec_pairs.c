@@ -68,12 +68,17 @@ int vn_cli_timevec_fit_score(const char *cmd, const float *fwd, const float *rev
     }
     free(normal);
     if (proj) {
-        double s = 0.0;
-        for (int64_t j = 0; j < D; j++)
-            s += (double)t[j] * t[j];
-        double shift = s > 0.0 ? *offset / sqrt(s) : 0.0;
+        double shift = vn_cli_timevec_shift(t, *offset, D);
         for (int64_t i = 0; i < 2 * (n - n_fit); i++)
             proj[i] -= shift;
     }
     return 0;
+}
+
+double vn_cli_timevec_shift(const float *t, double offset, int64_t D)
+{
+    double s = 0.0;
+    for (int64_t j = 0; j < D; j++)
+        s += (double)t[j] * t[j];
+    return s > 0.0 ? offset / sqrt(s) : 0.0;
 }

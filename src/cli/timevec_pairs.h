@@ -21,4 +21,8 @@ int vn_cli_timevec_fit_score(const char *cmd, const float *fwd, const float *rev
                              int64_t D, uint64_t seed, float *t, double *offset, vn_timevec_result *res,
                              double *normal_cos, double *proj);
 
+/* Where the threshold sits along the unit t: offset / |t| (0 for a zero t). Subtracted
+ * from vn_timevec_project's values, it centres them on the decision. */
+double vn_cli_timevec_shift(const float *t, double offset, int64_t D);
+
 #endif

@@ -180,9 +180,13 @@ vn_status vn_probe_embed_video_both(const char *fn, const vn_encoder *enc, const
     if (st)
         return vn_error_prefix(st, "%s: ", fn);
     check_emb(fn, "emb", fwd, D, &st);
-    check_emb(fn, "emb", rev, D, &st);
+    check_emb(fn, "rev", rev, D, &st);
     if (st)
         return st;
+    /* one row count bounds the writes into both */
+    if (fwd && rev && fwd->shape[0] != rev->shape[0])
+        return vn_error(VN_ERR_SHAPE, "%s: emb has %lld rows but rev %lld; they must match", fn,
+                        (long long)fwd->shape[0], (long long)rev->shape[0]);
     if (start_s && !fwd && !rev)
         return vn_error(VN_ERR_INVALID_ARG, "%s: start_s is given without emb; counting takes both NULL", fn);
     vn_video *v = NULL;

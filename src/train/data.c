@@ -4,6 +4,7 @@
  * order is a pure function of (seed, epoch), so its position is the epoch and the
  * batches taken in it.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,10 @@ static vn_status next_world(vn_train_data *d, float *clips, int32_t *labels, int
     int64_t per = d->C * d->Tsrc * d->H * d->H;
     int64_t shape[4] = {d->C, d->Tsrc, d->H, d->H};
     vn_status first = VN_OK;
+    /* vn_last_error is per thread: the worker's message is carried back by hand */
+    char msg[512] = "";
+    vn_world_task first_task = VN_TASK_AOT;
+    int64_t first_index = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(d->n_threads)
     for (int64_t i = 0; i < B; i++) {
         vn_world_task task;
@@ -147,12 +152,16 @@ static vn_status next_world(vn_train_data *d, float *clips, int32_t *labels, int
         labels[i] = label;
         if (st) {
 #pragma omp critical(vn_train_world_error)
-            if (!first)
-                first = vn_error_prefix(st, "world clip %s #%lld: ", vn_world_task_name(task), (long long)index);
+            if (!first) {
+                first = st;
+                first_task = task;
+                first_index = index;
+                snprintf(msg, sizeof msg, "%s", vn_last_error());
+            }
         }
     }
     if (first)
-        return first;
+        return vn_error(first, "world clip %s #%lld: %s", vn_world_task_name(first_task), (long long)first_index, msg);
     d->pos += B;
     return VN_OK;
 }

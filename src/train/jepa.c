@@ -210,12 +210,19 @@ void vn_train_jepa_ema(vn_trainer *tr)
         t[i] = m * t[i] + om * o[i];
 }
 
+int vn_train_jepa_n_params(const vn_trainer *tr)
+{
+    return vn_predictor_param_count(tr->jepa->pred);
+}
+
 int vn_train_jepa_groups(vn_trainer *tr, vn_param_group *out, int cap)
 {
     struct vn_train_jepa *j = tr->jepa;
     int n = vn_predictor_param_count(j->pred), k = 0;
+    if (n > cap)
+        return -1; /* a silently untrained tail would be worse than failing */
     float *P = vn_predictor_params(j->pred, &j->pred_floats);
-    for (int i = 0; i < n && k < cap; i++) {
+    for (int i = 0; i < n; i++) {
         const char *name;
         int ndim, decays;
         int64_t shape[VN_MAX_DIMS], off;

@@ -126,6 +126,9 @@ vn_status vn_train_jepa(vn_trainer *tr, vn_rng *rng, int backward, float *loss);
 /* target = m * target + (1 - m) * online, m from ema_start to ema_end over total_steps */
 void vn_train_jepa_ema(vn_trainer *tr);
 /* The predictor's parameter groups (one per parameter) into out (cap entries); the count. */
+/* The predictor's tensors, and their AdamW groups written into out (at most cap);
+ * -1 when cap is too small. */
+int vn_train_jepa_n_params(const vn_trainer *tr);
 int vn_train_jepa_groups(vn_trainer *tr, vn_param_group *out, int cap);
 /* The predictor, its moments and the EMA target in a trainer checkpoint, and back. */
 vn_status vn_train_jepa_add_tensors(vn_trainer *tr, vn_st_writer *w);

@@ -85,7 +85,7 @@ static vn_status build_groups(vn_trainer *tr)
 {
     int n_enc = 0, cap;
     vn_encoder_param_count(tr->enc, &n_enc);
-    cap = n_enc + tr->heads.n_params + 64;
+    cap = n_enc + tr->heads.n_params + (tr->jepa ? vn_train_jepa_n_params(tr) : 0);
     tr->groups = calloc((size_t)cap, sizeof *tr->groups);
     if (!tr->groups)
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of memory");
@@ -104,8 +104,12 @@ static vn_status build_groups(vn_trainer *tr)
         tr->groups[k++] = (vn_param_group){h->arena + p->offset, h->grad + p->offset, h->m + p->offset,
                                            h->v + p->offset, p->numel, p->decays ? tr->opt.weight_decay : 0.0f};
     }
-    if (tr->jepa)
-        k += vn_train_jepa_groups(tr, tr->groups + k, cap - k);
+    if (tr->jepa) {
+        int nj = vn_train_jepa_groups(tr, tr->groups + k, cap - k);
+        if (nj < 0)
+            return vn_error(VN_ERR_INTERNAL, "vn_trainer_create: the predictor has more tensors than groups were made");
+        k += nj;
+    }
     tr->n_groups = k;
     return VN_OK;
 }
@@ -139,6 +143,10 @@ static vn_status create(vn_trainer *tr, vn_context *ctx, const vn_encoder_config
     tr->C = tr->cfg.channels;
     tr->H = tr->cfg.size;
     tr->B = tr->opt.batch;
+    /* one frame has no order: the shuffle that order draws would never differ from it */
+    if (tr->T < 2 && (tr->w[VN_OBJECTIVE_AOT] > 0 || tr->w[VN_OBJECTIVE_ORDER] > 0))
+        return vn_error(VN_ERR_INVALID_ARG, "vn_trainer_create: aot and order need clips of 2 or more frames; the "
+                        "encoder takes %lld", (long long)tr->T);
     int fut = tr->w[VN_OBJECTIVE_FUTURE] > 0;
     tr->Tsrc = fut ? 2 * tr->T : tr->T;
     int with_labels = tr->w[VN_OBJECTIVE_LABEL] > 0;
