@@ -26,18 +26,7 @@
 #include "vnative/context.h"
 #include "vnative/encoder.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_clock.h"
 
 static void fail(const char *what)
 {
@@ -140,29 +129,29 @@ int main(int argc, char **argv)
     double step_t[64], enc_t[64], fwd_t[64];
     int64_t step = 0;
     for (int it = -2; it < reps; it++) {
-        double t0 = now();
+        double t0 = vn_bench_now();
         memset(grads, 0, (size_t)n_floats * sizeof(float));
         if (vn_encoder_forward(enc, acts, clips, N, emb, NULL) != VN_OK)
             fail("forward");
         if (vn_encoder_backward(enc, acts, G, grads) != VN_OK)
             fail("backward");
         vn_adamw_step(&nn, groups, count, 1e-4, &hp, ++step);
-        double t1 = now();
+        double t1 = vn_bench_now();
         if (vn_encoder_encode(enc, &tc, &te) != VN_OK)
             fail("encode");
-        double t2 = now();
+        double t2 = vn_bench_now();
         if (vn_encoder_forward(enc, acts, clips, N, emb, NULL) != VN_OK)
             fail("forward");
-        double t3 = now();
+        double t3 = vn_bench_now();
         if (it >= 0) {
             step_t[it] = t1 - t0;
             enc_t[it] = t2 - t1;
             fwd_t[it] = t3 - t2;
         }
     }
-    qsort(step_t, (size_t)reps, sizeof(double), cmp_double);
-    qsort(enc_t, (size_t)reps, sizeof(double), cmp_double);
-    qsort(fwd_t, (size_t)reps, sizeof(double), cmp_double);
+    qsort(step_t, (size_t)reps, sizeof(double), vn_bench_cmp_double);
+    qsort(enc_t, (size_t)reps, sizeof(double), vn_bench_cmp_double);
+    qsort(fwd_t, (size_t)reps, sizeof(double), vn_bench_cmp_double);
     int64_t nparams;
     vn_encoder_num_params(enc, &nparams);
     printf("{\"preset\": \"%s\", \"family\": \"%s\", \"attention\": \"%s\", \"pooling\": \"%s\", \"batch\": %lld, "

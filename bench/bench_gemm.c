@@ -13,18 +13,7 @@
 #include "backend/backend.h"
 #include "core/rng.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_clock.h"
 
 static float *filled(vn_rng *r, size_t n)
 {
@@ -73,22 +62,22 @@ int main(int argc, char **argv)
         double flops = 2.0 * (double)batch * (double)m * (double)n * (double)k;
         /* Warm up (creates and caches the primitive), then size the repetitions to ~0.2 s. */
         vn_be_gemm(&be, &d, a, b, NULL, c);
-        double t0 = now();
+        double t0 = vn_bench_now();
         int iters = 0;
-        while (now() - t0 < 0.05)
+        while (vn_bench_now() - t0 < 0.05)
             vn_be_gemm(&be, &d, a, b, NULL, c), iters++;
-        int reps = (int)(0.2 / ((now() - t0) / iters)) + 1;
+        int reps = (int)(0.2 / ((vn_bench_now() - t0) / iters)) + 1;
         double times[7];
         for (int t = 0; t < 7; t++) {
-            double s = now();
+            double s = vn_bench_now();
             for (int i = 0; i < reps; i++)
                 if (vn_be_gemm(&be, &d, a, b, NULL, c) != VN_OK) {
                     fprintf(stderr, "bench_gemm: %s\n", vn_last_error());
                     return 1;
                 }
-            times[t] = (now() - s) / reps;
+            times[t] = (vn_bench_now() - s) / reps;
         }
-        qsort(times, 7, sizeof times[0], cmp_double);
+        qsort(times, 7, sizeof times[0], vn_bench_cmp_double);
         printf("{\"name\": \"%s\", \"seconds\": %.9g, \"gflops\": %.4g}\n", name, times[3], flops / times[3] * 1e-9);
         fflush(stdout);
         free(a), free(b), free(c);

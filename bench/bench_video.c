@@ -23,17 +23,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #define CLIP_FRAMES 16
 #define CLIP_STRIDE 4
 #define CROP 112
 #define RGB_CHUNK 30
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static long maxrss_kb(void)
 {
@@ -88,10 +83,10 @@ static int bench_decode(const char *path, int reps, int rgb)
     int64_t n_frames = 0;
     unsigned char *buf = NULL, *tiny = NULL;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = vn_bench_now();
         vn_video *v = NULL;
         TRY(open_one_thread(path, &v));
-        open_secs[r] = now_s() - t0;
+        open_secs[r] = vn_bench_now() - t0;
         vn_video_info info = VN_VIDEO_INFO_INIT;
         TRY(vn_video_get_info(v, &info));
         n_frames = info.n_frames;
@@ -129,7 +124,7 @@ static int bench_decode(const char *path, int reps, int rgb)
             }
         }
         vn_video_destroy(v);
-        secs[r] = now_s() - t0;
+        secs[r] = vn_bench_now() - t0;
     }
     print_reps(rgb ? "decode-rgb" : "decode-only", secs, open_secs, reps, n_frames, "frames");
     free(buf);
@@ -166,10 +161,10 @@ static int bench_clips(const char *path, const char *starts_path, int reps)
     double *open_secs = calloc((size_t)reps, sizeof *open_secs);
     double checksum = 0.0;
     for (int r = 0; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = vn_bench_now();
         vn_video *v = NULL;
         TRY(open_one_thread(path, &v));
-        open_secs[r] = now_s() - t0;
+        open_secs[r] = vn_bench_now() - t0;
         for (int i = 0; i < n; i++) {
             clip.start = starts[i];
             tf.seed = (uint64_t)i;
@@ -177,7 +172,7 @@ static int bench_clips(const char *path, const char *starts_path, int reps)
             checksum += out[i % (3 * CLIP_FRAMES * CROP * CROP)];
         }
         vn_video_destroy(v);
-        secs[r] = now_s() - t0;
+        secs[r] = vn_bench_now() - t0;
     }
     /* The checksum keeps the reads observable; it goes to stderr, away from the JSON. */
     fprintf(stderr, "bench_video clips: checksum %g\n", checksum);
@@ -218,7 +213,7 @@ static int bench_loader(const char *dir, int workers, int reps)
     int64_t per_epoch = 0;
     /* Epoch 0 warms the page cache and is not timed. */
     for (int r = -1; r < reps; r++) {
-        double t0 = now_s();
+        double t0 = vn_bench_now();
         TRY(vn_loader_start_epoch(L, r + 1));
         int64_t got, total = 0;
         vn_status s;
@@ -227,7 +222,7 @@ static int bench_loader(const char *dir, int workers, int reps)
         if (s != VN_ERR_END)
             return fail("vn_loader_next", s);
         if (r >= 0)
-            secs[r] = now_s() - t0;
+            secs[r] = vn_bench_now() - t0;
         per_epoch = total;
     }
     vn_loader_stats st = VN_LOADER_STATS_INIT;

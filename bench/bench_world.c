@@ -19,21 +19,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_clock.h"
+
 #define BATCH 64
 #define REPS 5
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static int fail(const char *what)
 {
@@ -90,7 +79,7 @@ int main(int argc, char **argv)
             double rates[REPS];
             for (int rep = -1; rep < REPS; rep++) {
                 int64_t clips = 0;
-                double t0 = now_s(), dt = 0.0;
+                double t0 = vn_bench_now(), dt = 0.0;
                 do {
                     if (task == VN_TASK_FUTURE) {
                         int64_t tc = o.future_context, tf = frames - tc, K = o.future_candidates;
@@ -115,12 +104,12 @@ int main(int argc, char **argv)
                         index += BATCH;
                         clips += BATCH;
                     }
-                    dt = now_s() - t0;
+                    dt = vn_bench_now() - t0;
                 } while (rep >= 0 && dt < seconds);
                 if (rep >= 0)
                     rates[rep] = clips / dt;
             }
-            qsort(rates, REPS, sizeof rates[0], cmp_double);
+            qsort(rates, REPS, sizeof rates[0], vn_bench_cmp_double);
             printf("{\"task\":\"%s\",\"threads\":%d,\"frames\":%d,\"size\":%d,\"channels\":%d,\"dtype\":\"%s\","
                    "\"reps\":%d,\"clips_per_s\":%.1f,\"median_clips_per_s\":%.1f}\n",
                    vn_world_task_name((vn_world_task)task), nt, frames, size, channels, vn_dtype_name(dtype), REPS,

@@ -1,16 +1,18 @@
 /*
- * The cuda backend: device discovery, one stream and one cuBLAS handle per context,
- * GEMMs on cuBLAS and a small set of custom kernels (kernels.cu).
+ * The cuda backend: device discovery, the per-context state (one compute stream, a
+ * caching allocator, cuBLAS and cuBLASLt handles), memory transfers and the base ops.
+ * GEMMs are in gemm_lt.c, the allocator and the upload ring in arena.c, the kernels in
+ * kernels.cu.
  *
- * Plain C11 against the CUDA runtime and cuBLAS C APIs: only kernels.cu goes through
- * nvcc. The ops this backend does not have yet are NULL in the table below, and
- * supports() reads the table, so callers get VN_ERR_UNSUPPORTED for them rather than a
- * silent fallback.
+ * Plain C11 against the CUDA runtime and cuBLAS C APIs: only the .cu files go through
+ * nvcc. supports() reads the table, so an op without a pointer is refused with
+ * VN_ERR_UNSUPPORTED rather than silently run somewhere else.
  */
 #include "backend/backend.h"
 #include "core/error.h"
 #include "cuda_backend.h"
 #include "cuda_kernels.h"
+#include "cuda_state.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
@@ -25,7 +27,7 @@
 
 /* ---- errors ---------------------------------------------------------------------- */
 
-static vn_status cuda_fail(cudaError_t e, const char *what)
+vn_status vn_cuda_fail(cudaError_t e, const char *what)
 {
     /* Non-sticky errors stay in the runtime's per-thread "last error" until read; clear
      * it so that the next kernel launch check does not report this failure again. */
@@ -34,7 +36,7 @@ static vn_status cuda_fail(cudaError_t e, const char *what)
     return vn_error(s, "cuda backend: %s failed: %s (%s)", what, cudaGetErrorName(e), cudaGetErrorString(e));
 }
 
-static vn_status blas_fail(cublasStatus_t e, const char *what)
+vn_status vn_cuda_blas_fail(cublasStatus_t e, const char *what)
 {
     vn_status s = e == CUBLAS_STATUS_ALLOC_FAILED ? VN_ERR_OUT_OF_MEMORY : VN_ERR_BACKEND;
     return vn_error(s, "cuda backend: %s failed: %s (%s)", what, cublasGetStatusName(e), cublasGetStatusString(e));
@@ -112,7 +114,7 @@ static vn_status cuda_device_info(int index, vn_device_info *info)
     struct cudaDeviceProp prop;
     cudaError_t e = cudaGetDeviceProperties(&prop, index);
     if (e != cudaSuccess)
-        return cuda_fail(e, "cudaGetDeviceProperties");
+        return vn_cuda_fail(e, "cudaGetDeviceProperties");
     info->index = index;
     /* Device names fit in 128 bytes in practice, but prop.name has room for 256. */
     size_t len = strnlen(prop.name, sizeof prop.name);
@@ -129,41 +131,42 @@ static vn_status cuda_device_info(int index, vn_device_info *info)
 
 /* ---- per-context state ----------------------------------------------------------- */
 
-struct vn_backend_state {
-    int device;
-    cudaStream_t stream;
-    cublasHandle_t blas;
-};
-
 /*
  * The runtime's current device is per host thread, and a context may be used from
  * threads other than the one that created it. Every entry point makes the context's
  * device current first, so that allocations and launches land where the stream and
- * the cuBLAS handle live.
+ * the handles live.
  */
-static vn_status use_device(const vn_backend_state *st)
+vn_status vn_cuda_use_device(const vn_backend_state *st)
 {
     cudaError_t e = cudaSetDevice(st->device);
-    return e == cudaSuccess ? VN_OK : cuda_fail(e, "cudaSetDevice");
+    return e == cudaSuccess ? VN_OK : vn_cuda_fail(e, "cudaSetDevice");
 }
 
 static void cuda_fini(vn_backend_state *st)
 {
     if (!st)
         return;
-    if (cudaSetDevice(st->device) == cudaSuccess && st->stream) {
+    if (cudaSetDevice(st->device) == cudaSuccess) {
         /* Work still queued may read or write buffers the caller frees once the
-         * context is gone; let it finish before the stream disappears. */
-        cudaError_t e = cudaStreamSynchronize(st->stream);
+         * context is gone, and the arena is about to release every buffer. */
+        cudaError_t e = st->stream ? cudaStreamSynchronize(st->stream) : cudaSuccess;
+        if (e == cudaSuccess && st->copy_stream)
+            e = cudaStreamSynchronize(st->copy_stream);
         if (e != cudaSuccess)
             vn_log(VN_LOG_WARN, "cuda backend: work pending at context destruction failed: %s (%s)",
                    cudaGetErrorName(e), cudaGetErrorString(e));
     }
+    vn_cuda_staging_destroy(st);
+    vn_cuda_gemm_fini(st);
+    vn_cuda_arena_destroy(st);
     if (st->blas)
         cublasDestroy(st->blas);
     if (st->stream)
         cudaStreamDestroy(st->stream);
     (void)cudaGetLastError();
+    pthread_mutex_destroy(&st->op_lock);
+    pthread_mutex_destroy(&st->stage_lock);
     /* No cudaDeviceReset: the primary context is shared with every other user of CUDA
      * in the process, including other vnative contexts. */
     free(st);
@@ -184,7 +187,28 @@ static vn_status check_kernel_image(int device)
                         "cuda backend: device %d (%s, compute capability %d.%d) cannot run this build's kernels, "
                         "which were compiled for %s; reconfigure with -Dgpu_arch=sm_%d%d",
                         device, prop.name, prop.major, prop.minor, vn_cuda_archs(), prop.major, prop.minor);
-    return cuda_fail(e, "loading the cuda backend's kernels");
+    return vn_cuda_fail(e, "loading the cuda backend's kernels");
+}
+
+static vn_status init_blas(vn_backend_state *st)
+{
+    cublasStatus_t b = cublasCreate(&st->blas);
+    if (b != CUBLAS_STATUS_SUCCESS) {
+        st->blas = NULL;
+        return vn_cuda_blas_fail(b, "cublasCreate");
+    }
+    /* The backend's own GEMMs are cuBLASLt's (gemm_lt.c); this handle is for engine ops
+     * that call cuBLAS, configured to the same rules: fp32 stays fp32 (no TF32 tensor
+     * cores, which would break agreement with the reference backend), no atomics (the
+     * same bits on every run), and alpha and beta on the host. */
+    b = cublasSetStream(st->blas, st->stream);
+    if (b == CUBLAS_STATUS_SUCCESS)
+        b = cublasSetMathMode(st->blas, CUBLAS_DEFAULT_MATH);
+    if (b == CUBLAS_STATUS_SUCCESS)
+        b = cublasSetAtomicsMode(st->blas, CUBLAS_ATOMICS_NOT_ALLOWED);
+    if (b == CUBLAS_STATUS_SUCCESS)
+        b = cublasSetPointerMode(st->blas, CUBLAS_POINTER_MODE_HOST);
+    return b == CUBLAS_STATUS_SUCCESS ? VN_OK : vn_cuda_blas_fail(b, "configuring the cuBLAS handle");
 }
 
 static vn_status cuda_init(vn_backend_state **out, const vn_backend_config *cfg)
@@ -199,42 +223,31 @@ static vn_status cuda_init(vn_backend_state **out, const vn_backend_config *cfg)
     if (!st)
         return vn_error(VN_ERR_OUT_OF_MEMORY, "cuda backend: out of memory");
     st->device = cfg->device;
+    pthread_mutex_init(&st->op_lock, NULL);
+    pthread_mutex_init(&st->stage_lock, NULL);
 
-    vn_status s = use_device(st);
+    vn_status s = vn_cuda_use_device(st);
     if (s == VN_OK)
         s = check_kernel_image(st->device);
     if (s == VN_OK) {
+        cudaError_t e = cudaDeviceGetAttribute(&st->cc_major, cudaDevAttrComputeCapabilityMajor, st->device);
+        if (e == cudaSuccess)
+            e = cudaDeviceGetAttribute(&st->cc_minor, cudaDevAttrComputeCapabilityMinor, st->device);
         /* Non-blocking: the legacy default stream would serialise this context's work
          * with every other library in the process that uses it. */
-        cudaError_t e = cudaStreamCreateWithFlags(&st->stream, cudaStreamNonBlocking);
+        if (e == cudaSuccess)
+            e = cudaStreamCreateWithFlags(&st->stream, cudaStreamNonBlocking);
         if (e != cudaSuccess)
-            s = cuda_fail(e, "cudaStreamCreateWithFlags");
+            s = vn_cuda_fail(e, "creating the context's stream");
     }
-    if (s == VN_OK) {
-        cublasStatus_t b = cublasCreate(&st->blas);
-        if (b != CUBLAS_STATUS_SUCCESS) {
-            st->blas = NULL;
-            s = blas_fail(b, "cublasCreate");
-        }
-    }
-    if (s == VN_OK) {
-        cublasStatus_t b = cublasSetStream(st->blas, st->stream);
-        /* CUBLAS_DEFAULT_MATH keeps fp32 GEMMs in fp32: TF32 tensor-core math would cut
-         * the mantissa to 10 bits and break agreement with the reference backend, which
-         * is the contract every backend is tested against. */
-        if (b == CUBLAS_STATUS_SUCCESS)
-            b = cublasSetMathMode(st->blas, CUBLAS_DEFAULT_MATH);
-        /* Atomics would let split reductions finish in any order; without them a GEMM
-         * gives the same bits on every run on a given GPU, which `deterministic` needs
-         * and nothing here has a reason to give up. */
-        if (b == CUBLAS_STATUS_SUCCESS)
-            b = cublasSetAtomicsMode(st->blas, CUBLAS_ATOMICS_NOT_ALLOWED);
-        /* alpha and beta live in the host-side descriptor. */
-        if (b == CUBLAS_STATUS_SUCCESS)
-            b = cublasSetPointerMode(st->blas, CUBLAS_POINTER_MODE_HOST);
-        if (b != CUBLAS_STATUS_SUCCESS)
-            s = blas_fail(b, "configuring the cuBLAS handle");
-    }
+    if (s == VN_OK)
+        s = vn_cuda_arena_create(st);
+    if (s == VN_OK)
+        s = init_blas(st);
+    if (s == VN_OK)
+        s = vn_cuda_gemm_init(st);
+    if (s == VN_OK)
+        s = vn_cuda_arena_alloc(st, VN_CUDA_REDUCE_BLOCKS * sizeof(double), (void **)&st->partials);
     if (s != VN_OK) {
         cuda_fini(st);
         return s;
@@ -249,42 +262,20 @@ static int cuda_supports(const vn_backend_state *st, vn_op op);
 
 static vn_status cuda_alloc(vn_backend_state *st, size_t bytes, void **out)
 {
-    vn_status s = use_device(st);
-    if (s != VN_OK)
-        return s;
-    void *p = NULL;
-    /* cudaMalloc(0) succeeds with NULL, which callers would take for a failure; the host
-     * backends return a real pointer for 0 bytes, and so does this one. */
-    cudaError_t e = cudaMalloc(&p, bytes ? bytes : 1);
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        if (e == cudaErrorMemoryAllocation)
-            return vn_error(VN_ERR_OUT_OF_MEMORY, "cuda backend: could not allocate %zu bytes on device %d (%s)",
-                            bytes, st->device, cudaGetErrorName(e));
-        return cuda_fail(e, "cudaMalloc");
-    }
-    *out = p;
-    return VN_OK;
+    vn_status s = vn_cuda_use_device(st);
+    return s != VN_OK ? s : vn_cuda_arena_alloc(st, bytes, out);
 }
 
 static void cuda_free(vn_backend_state *st, void *ptr)
 {
-    if (!ptr || use_device(st) != VN_OK)
-        return;
-    /* cudaFree waits for the device to go idle, so kernels still reading ptr finish
-     * first; no stream synchronisation is needed here. */
-    cudaError_t e = cudaFree(ptr);
-    if (e != cudaSuccess) {
-        (void)cudaGetLastError();
-        vn_log(VN_LOG_WARN, "cuda backend: cudaFree(%p) failed: %s (%s)", ptr, cudaGetErrorName(e),
-               cudaGetErrorString(e));
-    }
+    if (ptr)
+        vn_cuda_arena_free(st, ptr);
 }
 
 static vn_status copy_sync(vn_backend_state *st, void *dst, const void *src, size_t bytes,
                            enum cudaMemcpyKind kind, const char *what)
 {
-    vn_status s = use_device(st);
+    vn_status s = vn_cuda_use_device(st);
     if (s != VN_OK)
         return s;
     /* On the context's stream, so that the copy is ordered after the ops queued before
@@ -293,7 +284,7 @@ static vn_status copy_sync(vn_backend_state *st, void *dst, const void *src, siz
     cudaError_t e = cudaMemcpyAsync(dst, src, bytes, kind, st->stream);
     if (e == cudaSuccess)
         e = cudaStreamSynchronize(st->stream);
-    return e == cudaSuccess ? VN_OK : cuda_fail(e, what);
+    return e == cudaSuccess ? VN_OK : vn_cuda_fail(e, what);
 }
 
 static vn_status cuda_upload(vn_backend_state *st, void *dst, const void *src_host, size_t bytes)
@@ -308,72 +299,82 @@ static vn_status cuda_download(vn_backend_state *st, void *dst_host, const void 
 
 static vn_status cuda_synchronize(vn_backend_state *st)
 {
-    vn_status s = use_device(st);
+    vn_status s = vn_cuda_use_device(st);
     if (s != VN_OK)
         return s;
     cudaError_t e = cudaStreamSynchronize(st->stream);
-    return e == cudaSuccess ? VN_OK : cuda_fail(e, "cudaStreamSynchronize");
+    return e == cudaSuccess ? VN_OK : vn_cuda_fail(e, "cudaStreamSynchronize");
 }
 
-/* ---- ops ------------------------------------------------------------------------- */
+/* ---- base ops -------------------------------------------------------------------- */
 
-static vn_status launched(cudaError_t e, const char *what)
+vn_status vn_cuda_launched(cudaError_t e, const char *what)
 {
-    return e == cudaSuccess ? VN_OK : cuda_fail(e, what);
+    return e == cudaSuccess ? VN_OK : vn_cuda_fail(e, what);
 }
 
-static vn_status cuda_gemm(vn_backend_state *st, const vn_gemm_desc *d, const float *a, const float *b,
-                           const float *bias, float *c)
-{
-    vn_status s = use_device(st);
-    if (s != VN_OK)
-        return s;
-    if (d->k == 0) {
-        /* An empty product: C = beta * C + bias. The dispatcher lets a and b be NULL
-         * here, and cuBLAS documents nothing about NULL operands, so it is not asked. */
-        return launched(vn_cuda_launch_rows_update(st->stream, d->batch, d->m, d->n, d->ldc, d->stride_c, d->beta,
-                                                   bias, c),
-                        "gemm (k = 0) kernel launch");
-    }
-    /*
-     * cuBLAS is column-major, and a row-major matrix with leading dimension ld is its
-     * column-major transpose with the same ld. So the row-major C = op(A) op(B) is the
-     * column-major C^T = op(B)^T op(A)^T: swap the operands and m with n, and keep
-     * each operand's own transpose flag. The leading-dimension minimums of
-     * vn_gemm_desc_check are then exactly cuBLAS's. beta == 0 makes cuBLAS ignore C,
-     * NaNs included, as the contract requires; a zero batch stride is a legal stride
-     * that reuses the same matrix for every batch.
-     */
-    cublasOperation_t op_a = d->trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-    cublasOperation_t op_b = d->trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
-    cublasStatus_t bs = cublasSgemmStridedBatched_64(st->blas, op_b, op_a, d->n, d->m, d->k, &d->alpha, b, d->ldb,
-                                                     d->stride_b, a, d->lda, d->stride_a, &d->beta, c, d->ldc,
-                                                     d->stride_c, d->batch);
-    if (bs != CUBLAS_STATUS_SUCCESS)
-        return blas_fail(bs, "cublasSgemmStridedBatched_64");
-    if (!bias)
-        return VN_OK;
-    /* cuBLAS has no bias epilogue for strided batches (cublasLt's covers one matrix
-     * per call), so a kernel adds the bias row afterwards on the same stream. */
-    return launched(vn_cuda_launch_rows_update(st->stream, d->batch, d->m, d->n, d->ldc, d->stride_c, 1.0f, bias, c),
-                    "gemm bias kernel launch");
-}
+/* Empty work returns before touching the device: a grid of zero blocks is a launch
+ * error, and there is nothing to do. */
+#define ELEMENTWISE(name, launch)                               \
+    do {                                                        \
+        if (n == 0)                                             \
+            return VN_OK;                                       \
+        vn_status s_ = vn_cuda_use_device(st);                  \
+        if (s_ != VN_OK)                                        \
+            return s_;                                          \
+        return vn_cuda_launched(launch, name " kernel launch"); \
+    } while (0)
 
 static vn_status cuda_add(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y)
 {
-    if (n == 0)
-        return VN_OK; /* a grid of zero blocks is a launch error, and there is nothing to do */
-    vn_status s = use_device(st);
-    if (s != VN_OK)
-        return s;
-    return launched(vn_cuda_launch_add(st->stream, n, a, b, y), "add kernel launch");
+    ELEMENTWISE("add", vn_cuda_launch_add(st->stream, n, a, b, y));
 }
 
-/*
- * mul, scale, axpy and the reductions are NULL until the full kernel set lands (a later
- * issue). They are not routed through the host: that would hide a device round-trip
- * inside what callers take for a GPU op.
- */
+static vn_status cuda_mul(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y)
+{
+    ELEMENTWISE("mul", vn_cuda_launch_mul(st->stream, n, a, b, y));
+}
+
+static vn_status cuda_scale(vn_backend_state *st, int64_t n, float alpha, const float *x, float *y)
+{
+    ELEMENTWISE("scale", vn_cuda_launch_scale(st->stream, n, alpha, x, y));
+}
+
+static vn_status cuda_axpy(vn_backend_state *st, int64_t n, float alpha, const float *x, float *y)
+{
+    ELEMENTWISE("axpy", vn_cuda_launch_axpy(st->stream, n, alpha, x, y));
+}
+
+/* The two passes share st->partials, so another thread's reduction must not queue
+ * its first pass between them. n = 0 still runs, to write the empty sum, 0. */
+static vn_status reduce(vn_backend_state *st, vn_cuda_reduce op, int64_t n, const float *x, float *out,
+                        const char *what)
+{
+    vn_status s = vn_cuda_use_device(st);
+    if (s != VN_OK)
+        return s;
+    pthread_mutex_lock(&st->op_lock);
+    cudaError_t e = vn_cuda_launch_reduce(st->stream, op, n, x, st->partials, out);
+    pthread_mutex_unlock(&st->op_lock);
+    return vn_cuda_launched(e, what);
+}
+
+static vn_status cuda_sum(vn_backend_state *st, int64_t n, const float *x, float *out)
+{
+    return reduce(st, VN_CUDA_REDUCE_SUM, n, x, out, "sum kernel launch");
+}
+
+static vn_status cuda_sumsq(vn_backend_state *st, int64_t n, const float *x, float *out)
+{
+    return reduce(st, VN_CUDA_REDUCE_SUMSQ, n, x, out, "sumsq kernel launch");
+}
+
+static vn_status cuda_max(vn_backend_state *st, int64_t n, const float *x, float *out)
+{
+    return reduce(st, VN_CUDA_REDUCE_MAX, n, x, out, "max kernel launch");
+}
+
+/* With .nn the whole training step runs here (backend_nn.h); supports(VN_OP_NN) reads it. */
 const vn_backend vn_backend_cuda = {
     .kind = VN_BACKEND_CUDA,
     .name = "cuda",
@@ -388,21 +389,28 @@ const vn_backend vn_backend_cuda = {
     .upload = cuda_upload,
     .download = cuda_download,
     .synchronize = cuda_synchronize,
-    .gemm = cuda_gemm,
+    .upload_async = vn_cuda_upload_async,
+    .gemm = vn_cuda_gemm,
     .add = cuda_add,
-    .mul = NULL,
-    .scale = NULL,
-    .axpy = NULL,
-    .sum = NULL,
-    .sumsq = NULL,
-    .max = NULL,
+    .mul = cuda_mul,
+    .scale = cuda_scale,
+    .axpy = cuda_axpy,
+    .sum = cuda_sum,
+    .sumsq = cuda_sumsq,
+    .max = cuda_max,
+    .nn = &vn_cuda_nn,
 };
 
-/* Read off the table, so that what supports() claims and what the table can run
- * cannot drift apart as kernels are added. */
+/*
+ * Read off the table for the ops that have a pointer, so that what supports() claims
+ * and what the table can run cannot drift apart. The GEMM variants have no pointer of
+ * their own: they are what an opened context's device can do. TF32 and BF16 need the
+ * tensor cores of compute capability 8.0 or newer; the GELU epilogue runs anywhere
+ * (fused by cuBLASLt or as a kernel). Without a context (st NULL) only the table
+ * answers, and it has none of them.
+ */
 static int cuda_supports(const vn_backend_state *st, vn_op op)
 {
-    (void)st;
     const vn_backend *t = &vn_backend_cuda;
     switch (op) {
     case VN_OP_GEMM: return t->gemm != NULL;
@@ -413,6 +421,10 @@ static int cuda_supports(const vn_backend_state *st, vn_op op)
     case VN_OP_SUM: return t->sum != NULL;
     case VN_OP_SUMSQ: return t->sumsq != NULL;
     case VN_OP_MAX: return t->max != NULL;
+    case VN_OP_GEMM_TF32:
+    case VN_OP_GEMM_BF16: return st != NULL && t->gemm != NULL && st->cc_major >= 8;
+    case VN_OP_GEMM_GELU: return st != NULL && t->gemm != NULL;
+    case VN_OP_NN: return t->nn != NULL;
     case VN_OP_COUNT: break;
     }
     return 0;

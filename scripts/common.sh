@@ -10,10 +10,16 @@ vn_prepare()
     if [ -x /usr/local/cuda/bin/nvcc ]; then
         case ":$PATH:" in *":/usr/local/cuda/bin:"*) ;; *) PATH="$PATH:/usr/local/cuda/bin"; export PATH ;; esac
     fi
+    # Where nvcc is, the CUDA backend must build: a toolkit that went missing or broke
+    # is then a configure error, not a build that quietly leaves the backend out.
+    vn_cuda=auto
+    if command -v nvcc >/dev/null 2>&1; then
+        vn_cuda=enabled
+    fi
     if [ -f "$vn_build/build.ninja" ]; then
-        meson setup --reconfigure "$vn_build" "$vn_root" -Dtests=true >/dev/null
+        meson setup --reconfigure "$vn_build" "$vn_root" -Dtests=true -Dcuda=$vn_cuda >/dev/null
     else
-        meson setup "$vn_build" "$vn_root" -Dtests=true
+        meson setup "$vn_build" "$vn_root" -Dtests=true -Dcuda=$vn_cuda
     fi
     ninja -C "$vn_build"
 }

@@ -2,15 +2,20 @@
  * The backend-ops harness (see backend_ops.h). Each case opens the backend under
  * test and the reference, feeds both the same host data through upload, and
  * compares what download brings back:
- *   GEMM         ||C - R||_2 / ||R||_2 <= VN_OPS_GEMM_TOL, finite, nothing outside C touched
+ *   GEMM         ||C - R||_2 / ||R||_2 <= VN_OPS_GEMM_TOL, finite, nothing outside C touched;
+ *                TF32 and BF16 against the reference's emulation within their NMSE,
+ *                the GELU epilogue's output within the target's gelu_nmse
  *   elementwise  the reference's bits (axpy: the target's NMSE, when it allows one)
  *   reductions   sum within 1e-6 of the sum of magnitudes, sumsq within 1e-6
  *                relative, max exact
  * An op the backend does not support is not compared: the case checks that the
  * dispatcher refuses it with VN_ERR_UNSUPPORTED and a message naming it, and
  * prints that the op was skipped for that backend.
+ *
+ * The GEMM comparison, the cases of the GEMM variants and upload_async's live in
+ * backend_ops_variants.c; backend_ops_internal.h has what the two files share.
  */
-#include "backend_ops.h"
+#include "backend_ops_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -61,16 +66,9 @@ void vn_ops_close(vn_be *be, vn_be *ref)
     vn_be_close(ref);
 }
 
-static float *host_floats(int64_t n)
-{
-    float *p = malloc((size_t)(n > 0 ? n : 1) * sizeof *p);
-    ck_assert_ptr_nonnull(p);
-    return p;
-}
-
 float *vn_ops_random(vn_rng *r, int64_t n)
 {
-    float *p = host_floats(n);
+    float *p = vn_ops_host_floats(n);
     for (int64_t i = 0; i < n; i++)
         p[i] = (float)(vn_rng_uniform(r) * 2.0 - 1.0);
     return p;
@@ -79,7 +77,7 @@ float *vn_ops_random(vn_rng *r, int64_t n)
 /* Wider than vn_ops_random, so that elementwise results span several binades. */
 static float *random_normal(vn_rng *r, int64_t n)
 {
-    float *p = host_floats(n);
+    float *p = vn_ops_host_floats(n);
     for (int64_t i = 0; i < n; i++)
         p[i] = (float)(vn_rng_normal(r) * 3.0);
     return p;
@@ -110,49 +108,32 @@ static float download_one(const vn_be *be, const float *src)
 
 /* ---- one case ---------------------------------------------------------------------- */
 
-typedef struct env {
-    const vn_ops_target *t;
-    const char *case_name;
-    vn_be be, ref;
-} env;
+static int has_op(vn_ops_env *e, vn_op op);
 
-static int has_op(env *e, vn_op op);
-
-/*
- * One op case: its own backends, opened in the test process (see vn_ops_tcase).
- * A case about one op names it and is skipped where the backend lacks it; cases
- * over several ops pass VN_OP_COUNT and ask has_op themselves.
- */
-static void run_case(int slot, const char *case_name, vn_op op, void (*body)(env *e))
+void vn_ops_run_case(int slot, const char *case_name, vn_op op, void (*body)(vn_ops_env *e))
 {
     ck_assert_int_lt(slot, n_targets);
-    env e = {.t = &targets[slot], .case_name = case_name};
+    vn_ops_env e = {.t = &targets[slot], .case_name = case_name};
     vn_ops_open(e.t, &e.be, &e.ref);
     if (op == VN_OP_COUNT || has_op(&e, op))
         body(&e);
     vn_ops_close(&e.be, &e.ref);
 }
 
-#define OPS_CASE(name, op)                    \
-    static void name##_body(env *e);          \
-    START_TEST(name)                          \
-    {                                         \
-        run_case(_i, #name, op, name##_body); \
-    }                                         \
-    END_TEST                                  \
-    static void name##_body(env *e)
-
-static const char *be_name(const env *e)
-{
-    return e->be.table->name;
-}
-
 /* Whether the backend has op. When it has not, the op must be refused, never run
  * somewhere else behind the caller's back, and the skip is said out loud. */
-static int has_op(env *e, vn_op op)
+static int has_op(vn_ops_env *e, vn_op op)
 {
     if (vn_be_supports(&e->be, op))
         return 1;
+    if (op == VN_OP_NN) {
+        /* Not an op the dispatcher runs: without it the engine uses its host ops. */
+        ck_assert_ptr_null(vn_be_nn(&e->be));
+        printf("backend_ops: %s: %s skipped for %s, which has no engine table\n", e->case_name, vn_op_name(op),
+               vn_ops_be_name(e));
+        fflush(stdout);
+        return 0;
+    }
     float *buf = vn_ops_upload(&e->be, NULL, 16);
     vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 2, 2, 2);
     vn_status s = VN_OK;
@@ -166,115 +147,31 @@ static int has_op(env *e, vn_op op)
     case VN_OP_SUM: s = vn_be_sum(&e->be, 4, buf, buf); break;
     case VN_OP_SUMSQ: s = vn_be_sumsq(&e->be, 4, buf, buf); break;
     case VN_OP_MAX: s = vn_be_max(&e->be, 4, buf, buf); break;
-    case VN_OP_COUNT: ck_abort_msg("has_op(VN_OP_COUNT)");
+    case VN_OP_GEMM_TF32:
+    case VN_OP_GEMM_BF16:
+        d.precision = op == VN_OP_GEMM_TF32 ? VN_GEMM_TF32 : VN_GEMM_BF16;
+        s = vn_be_gemm(&e->be, &d, buf, buf, NULL, buf);
+        break;
+    case VN_OP_GEMM_GELU:
+        d.epilogue = VN_GEMM_EPI_GELU, d.aux = buf + 8;
+        s = vn_be_gemm(&e->be, &d, buf, buf, NULL, buf);
+        break;
+    case VN_OP_NN:
+    case VN_OP_COUNT: ck_abort_msg("has_op(%s)", vn_op_name(op));
     }
     ck_assert_msg(s == VN_ERR_UNSUPPORTED, "%s: unsupported op %s returned %s, not VN_ERR_UNSUPPORTED (%s)",
-                  be_name(e), vn_op_name(op), vn_status_str(s), vn_last_error());
+                  vn_ops_be_name(e), vn_op_name(op), vn_status_str(s), vn_last_error());
     ck_assert_msg(strstr(vn_last_error(), vn_op_name(op)) != NULL,
-                  "%s: refusing %s, the message does not name the op: '%s'", be_name(e), vn_op_name(op),
+                  "%s: refusing %s, the message does not name the op: '%s'", vn_ops_be_name(e), vn_op_name(op),
                   vn_last_error());
-    printf("backend_ops: %s: %s skipped for %s, which refuses it: %s\n", e->case_name, vn_op_name(op), be_name(e),
-           vn_last_error());
+    printf("backend_ops: %s: %s skipped for %s, which refuses it: %s\n", e->case_name, vn_op_name(op),
+           vn_ops_be_name(e), vn_last_error());
     fflush(stdout);
     vn_be_free(&e->be, buf);
     return 0;
 }
 
 /* ---- GEMM -------------------------------------------------------------------------- */
-
-/* Elements a strided operand spans, so that buffers are sized exactly and an
- * overrun shows up as a fault or in the padding check. */
-static int64_t span(int64_t batch, int64_t bstride, int64_t rows, int64_t cols, int64_t ld)
-{
-    if (rows == 0 || cols == 0)
-        return 1;
-    return (batch - 1) * bstride + (rows - 1) * ld + cols;
-}
-
-static void describe(char *buf, size_t cap, const vn_gemm_desc *d)
-{
-    snprintf(buf, cap,
-             "m=%lld n=%lld k=%lld batch=%lld ta=%d tb=%d lda=%lld ldb=%lld ldc=%lld sa=%lld sb=%lld sc=%lld a=%g b=%g",
-             (long long)d->m, (long long)d->n, (long long)d->k, (long long)d->batch, d->trans_a, d->trans_b,
-             (long long)d->lda, (long long)d->ldb, (long long)d->ldc, (long long)d->stride_a, (long long)d->stride_b,
-             (long long)d->stride_c, d->alpha, d->beta);
-}
-
-/* d on be from host operands (NULL stays NULL); C starts as c0 and comes back in c_out. */
-static void gemm_on(const vn_be *be, const vn_gemm_desc *d, const float *a, int64_t na, const float *b, int64_t nb,
-                    const float *bias, const float *c0, int64_t nc, float *c_out)
-{
-    float *da = a ? vn_ops_upload(be, a, na) : NULL;
-    float *db = b ? vn_ops_upload(be, b, nb) : NULL;
-    float *dbias = bias ? vn_ops_upload(be, bias, d->n) : NULL;
-    float *dc = vn_ops_upload(be, c0, nc);
-    vn_status s = vn_be_gemm(be, d, da, db, dbias, dc);
-    if (s != VN_OK) {
-        char what[400];
-        describe(what, sizeof what, d);
-        ck_abort_msg("%s: gemm returned %s for %s bias=%d: %s", be->table->name, vn_status_str(s), what, bias != NULL,
-                     vn_last_error());
-    }
-    vn_ops_download(be, c_out, dc, nc);
-    vn_be_free(be, da), vn_be_free(be, db), vn_be_free(be, dbias), vn_be_free(be, dc);
-}
-
-static void gemm_spans(const vn_gemm_desc *d, int64_t *na, int64_t *nb, int64_t *nc)
-{
-    int64_t a_rows = d->trans_a ? d->k : d->m, a_cols = d->trans_a ? d->m : d->k;
-    int64_t b_rows = d->trans_b ? d->n : d->k, b_cols = d->trans_b ? d->k : d->n;
-    *na = span(d->batch, d->stride_a, a_rows, a_cols, d->lda);
-    *nb = span(d->batch, d->stride_b, b_rows, b_cols, d->ldb);
-    *nc = span(d->batch, d->stride_c, d->m, d->n, d->ldc);
-}
-
-void vn_ops_check_gemm(const vn_be *be, const vn_be *ref, const vn_gemm_desc *d, vn_rng *r, int with_bias,
-                       const float *c_fill)
-{
-    int64_t na, nb, nc;
-    gemm_spans(d, &na, &nb, &nc);
-    float *a = vn_ops_random(r, na), *b = vn_ops_random(r, nb), *c0 = vn_ops_random(r, nc);
-    if (c_fill)
-        for (int64_t i = 0; i < nc; i++)
-            c0[i] = *c_fill;
-    float *bias = with_bias ? vn_ops_random(r, d->n) : NULL;
-    float *c_be = host_floats(nc), *c_ref = host_floats(nc);
-    int empty = d->k == 0;
-    gemm_on(be, d, empty ? NULL : a, na, empty ? NULL : b, nb, bias, c0, nc, c_be);
-    gemm_on(ref, d, empty ? NULL : a, na, empty ? NULL : b, nb, bias, c0, nc, c_ref);
-
-    char what[400];
-    describe(what, sizeof what, d);
-    double num = 0.0, den = 0.0;
-    for (int64_t bi = 0; bi < d->batch; bi++)
-        for (int64_t i = 0; i < d->m; i++)
-            for (int64_t j = 0; j < d->n; j++) {
-                int64_t off = bi * d->stride_c + i * d->ldc + j;
-                ck_assert_msg(isfinite(c_be[off]), "%s: non-finite result %g at offset %lld for %s bias=%d",
-                              be->table->name, (double)c_be[off], (long long)off, what, with_bias);
-                double diff = (double)c_be[off] - c_ref[off];
-                num += diff * diff;
-                den += (double)c_ref[off] * c_ref[off];
-            }
-    for (int64_t off = 0; off < nc; off++) {
-        int64_t bi = d->stride_c ? off / d->stride_c : 0;
-        int64_t rem = off - bi * d->stride_c;
-        int in_c = bi < d->batch && rem / d->ldc < d->m && rem % d->ldc < d->n;
-        if (!in_c)
-            ck_assert_msg(memcmp(&c_be[off], &c0[off], sizeof(float)) == 0,
-                          "%s: gemm wrote outside C at offset %lld for %s", be->table->name, (long long)off, what);
-    }
-    double err = den > 0 ? sqrt(num / den) : sqrt(num);
-    ck_assert_msg(err <= VN_OPS_GEMM_TOL, "%s: relative error %.3g > %.0e for %s bias=%d", be->table->name, err,
-                  VN_OPS_GEMM_TOL, what, with_bias);
-    free(a), free(b), free(c0), free(bias), free(c_be), free(c_ref);
-}
-
-/* Shorthand for the GEMM cases. */
-static void check(env *e, const vn_gemm_desc *d, vn_rng *r, int with_bias, const float *c_fill)
-{
-    vn_ops_check_gemm(&e->be, &e->ref, d, r, with_bias, c_fill);
-}
 
 OPS_CASE(gemm_one_by_one, VN_OP_GEMM)
 {
@@ -283,8 +180,8 @@ OPS_CASE(gemm_one_by_one, VN_OP_GEMM)
     for (int ta = 0; ta < 2; ta++)
         for (int tb = 0; tb < 2; tb++) {
             vn_gemm_desc d = vn_gemm_desc_plain(ta, tb, 1, 1, 1);
-            check(e, &d, &r, 0, NULL);
-            check(e, &d, &r, 1, NULL);
+            vn_ops_check(e, &d, &r, 0, NULL);
+            vn_ops_check(e, &d, &r, 1, NULL);
         }
 }
 
@@ -293,18 +190,18 @@ OPS_CASE(gemm_exact_values, VN_OP_GEMM)
 {
     float a = 3.0f, b = -2.0f, c = 100.0f, bias = 0.5f;
     vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 1, 1, 1);
-    gemm_on(&e->be, &d, &a, 1, &b, 1, NULL, &c, 1, &c);
+    vn_ops_gemm_on(&e->be, &d, &a, 1, &b, 1, NULL, &c, 1, &c, NULL, NULL);
     ck_assert_float_eq(c, -6.0f);
     c = 100.0f;
     d.beta = 1.0f;
-    gemm_on(&e->be, &d, &a, 1, &b, 1, &bias, &c, 1, &c);
+    vn_ops_gemm_on(&e->be, &d, &a, 1, &b, 1, &bias, &c, 1, &c, NULL, NULL);
     ck_assert_float_eq(c, 94.5f);
 
     /* beta = 0 ignores C, NaN included, as BLAS does. */
     float a6[6] = {1, 2, 3, 4, 5, 6}, b6[6] = {1, 0, 0, 1, 1, 1};
     float c4[4] = {NAN, NAN, NAN, NAN};
     d = vn_gemm_desc_plain(0, 0, 2, 2, 3);
-    gemm_on(&e->be, &d, a6, 6, b6, 6, NULL, c4, 4, c4);
+    vn_ops_gemm_on(&e->be, &d, a6, 6, b6, 6, NULL, c4, 4, c4, NULL, NULL);
     ck_assert_float_eq(c4[0], 4.0f);
     ck_assert_float_eq(c4[1], 5.0f);
     ck_assert_float_eq(c4[2], 10.0f);
@@ -322,7 +219,7 @@ OPS_CASE(gemm_random_shapes_all_transposes, VN_OP_GEMM)
         int64_t m = odd[vn_rng_below(&r, n_odd)], n = odd[vn_rng_below(&r, n_odd)];
         int64_t k = odd[vn_rng_below(&r, n_odd)];
         vn_gemm_desc d = vn_gemm_desc_plain(ta, tb, m, n, k);
-        check(e, &d, &r, trial % 3 == 0, NULL);
+        vn_ops_check(e, &d, &r, trial % 3 == 0, NULL);
     }
 }
 
@@ -339,7 +236,7 @@ OPS_CASE(gemm_alpha_beta_bias, VN_OP_GEMM)
                     vn_gemm_desc d = vn_gemm_desc_plain(t & 1, t >> 1, 19, 23, 29);
                     d.alpha = alphas[i];
                     d.beta = betas[j];
-                    check(e, &d, &r, bias, NULL);
+                    vn_ops_check(e, &d, &r, bias, NULL);
                 }
 }
 
@@ -367,7 +264,7 @@ OPS_CASE(gemm_batched_strided_broadcast, VN_OP_GEMM)
             d.stride_a = 0;
         d.alpha = trial % 5 == 2 ? -0.75f : 1.0f;
         d.beta = trial % 2 ? 1.0f : (trial % 6 == 4 ? 0.5f : 0.0f);
-        check(e, &d, &r, trial % 3 == 1, NULL);
+        vn_ops_check(e, &d, &r, trial % 3 == 1, NULL);
     }
 }
 
@@ -392,7 +289,7 @@ OPS_CASE(gemm_both_operands_broadcast, VN_OP_GEMM)
         d.alpha = trial % 5 == 2 ? -0.75f : 1.0f;
         d.beta = betas[(trial >> 2) % 3];
         int with_bias = trial % 3 == 1;
-        check(e, &d, &r, with_bias, NULL);
+        vn_ops_check(e, &d, &r, with_bias, NULL);
     }
 }
 
@@ -402,13 +299,13 @@ OPS_CASE(gemm_large, VN_OP_GEMM)
     vn_rng r;
     vn_rng_seed(&r, 5, 0);
     vn_gemm_desc d = vn_gemm_desc_plain(0, 1, 257, 384, 512);
-    check(e, &d, &r, 1, NULL);
+    vn_ops_check(e, &d, &r, 1, NULL);
     d = vn_gemm_desc_plain(1, 0, 96, 96, 1000);
     d.batch = 8;
     d.stride_a = 96 * 1000, d.stride_b = 96 * 1000, d.stride_c = 96 * 96;
     /* With and without bias: the cpu folds the bias into the primitive. */
-    check(e, &d, &r, 0, NULL);
-    check(e, &d, &r, 1, NULL);
+    vn_ops_check(e, &d, &r, 0, NULL);
+    vn_ops_check(e, &d, &r, 1, NULL);
 }
 
 OPS_CASE(gemm_empty_k_and_empty_output, VN_OP_GEMM)
@@ -419,13 +316,13 @@ OPS_CASE(gemm_empty_k_and_empty_output, VN_OP_GEMM)
     vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 4, 5, 0);
     d.lda = 1, d.ldb = 5;
     d.beta = 0.5f;
-    check(e, &d, &r, 1, NULL);
+    vn_ops_check(e, &d, &r, 1, NULL);
     d.beta = 0.0f;
-    check(e, &d, &r, 0, NULL);
+    vn_ops_check(e, &d, &r, 0, NULL);
     /* Batched, with padded rows and gaps between the matrices. */
     d.batch = 3, d.ldc = 7, d.stride_c = 4 * 7 + 2;
     d.beta = 1.0f;
-    check(e, &d, &r, 1, NULL);
+    vn_ops_check(e, &d, &r, 1, NULL);
     /* m = 0 or n = 0: nothing to do, and NULL pointers are fine. */
     d = vn_gemm_desc_plain(0, 0, 0, 5, 3);
     VN_ASSERT_OK(vn_be_gemm(&e->be, &d, NULL, NULL, NULL, NULL));
@@ -442,36 +339,55 @@ OPS_CASE(gemm_beta_zero_ignores_nan, VN_OP_GEMM)
     const float nan = NAN;
     for (int t = 0; t < 4; t++) {
         vn_gemm_desc d = vn_gemm_desc_plain(t & 1, t >> 1, 9, 11, 7);
-        check(e, &d, &r, t & 1, &nan);
+        vn_ops_check(e, &d, &r, t & 1, &nan);
         d = vn_gemm_desc_plain(t & 1, t >> 1, 3, 4, 0); /* the k = 0 path too */
         d.lda = t & 1 ? 3 : 1, d.ldb = t >> 1 ? 1 : 4;
-        check(e, &d, &r, t & 1, &nan);
+        vn_ops_check(e, &d, &r, t & 1, &nan);
     }
 }
 
-/* Same inputs, same instance: the same bits, as `deterministic` promises. */
+/* Same inputs, same instance: the same bits, as `deterministic` promises, for fp32 and
+ * for each GEMM variant the backend has. */
 OPS_CASE(gemm_is_repeatable, VN_OP_GEMM)
 {
     if (!e->t->cfg.deterministic) {
-        printf("backend_ops: gemm_is_repeatable: skipped for %s, which runs without `deterministic`\n", be_name(e));
+        printf("backend_ops: gemm_is_repeatable: skipped for %s, which runs without `deterministic`\n",
+               vn_ops_be_name(e));
         fflush(stdout);
         return;
     }
     vn_rng r;
     vn_rng_seed(&r, 8, 0);
     const int64_t m = 200, n = 300, k = 1500;
-    vn_gemm_desc d = vn_gemm_desc_plain(0, 1, m, n, k);
     float *a = vn_ops_random(&r, m * k), *b = vn_ops_random(&r, n * k), *bias = vn_ops_random(&r, n);
-    float *c1 = host_floats(m * n), *c2 = host_floats(m * n);
+    float *c1 = vn_ops_host_floats(m * n), *c2 = vn_ops_host_floats(m * n);
     float *da = vn_ops_upload(&e->be, a, m * k), *db = vn_ops_upload(&e->be, b, n * k);
     float *dbias = vn_ops_upload(&e->be, bias, n), *dc = vn_ops_upload(&e->be, NULL, m * n);
-    VN_ASSERT_OK(vn_be_gemm(&e->be, &d, da, db, dbias, dc));
-    vn_ops_download(&e->be, c1, dc, m * n);
-    VN_ASSERT_OK(vn_be_gemm(&e->be, &d, da, db, dbias, dc));
-    vn_ops_download(&e->be, c2, dc, m * n);
-    ck_assert_msg(memcmp(c1, c2, (size_t)(m * n) * sizeof(float)) == 0, "%s: a repeated gemm changed bits",
-                  be_name(e));
+    float *daux = vn_ops_upload(&e->be, NULL, m * n);
+    const struct {
+        vn_op op;
+        vn_gemm_precision precision;
+        vn_gemm_epilogue epilogue;
+    } variants[] = {
+        {VN_OP_GEMM, VN_GEMM_FP32, VN_GEMM_EPI_NONE},
+        {VN_OP_GEMM_TF32, VN_GEMM_TF32, VN_GEMM_EPI_NONE},
+        {VN_OP_GEMM_BF16, VN_GEMM_BF16, VN_GEMM_EPI_NONE},
+        {VN_OP_GEMM_GELU, VN_GEMM_FP32, VN_GEMM_EPI_GELU},
+    };
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        if (!vn_be_supports(&e->be, variants[v].op))
+            continue;
+        vn_gemm_desc d = vn_gemm_desc_plain(0, 1, m, n, k);
+        d.precision = variants[v].precision, d.epilogue = variants[v].epilogue, d.aux = daux;
+        VN_ASSERT_OK(vn_be_gemm(&e->be, &d, da, db, dbias, dc));
+        vn_ops_download(&e->be, c1, dc, m * n);
+        VN_ASSERT_OK(vn_be_gemm(&e->be, &d, da, db, dbias, dc));
+        vn_ops_download(&e->be, c2, dc, m * n);
+        ck_assert_msg(memcmp(c1, c2, (size_t)(m * n) * sizeof(float)) == 0, "%s: a repeated %s changed bits",
+                      vn_ops_be_name(e), vn_op_name(variants[v].op));
+    }
     vn_be_free(&e->be, da), vn_be_free(&e->be, db), vn_be_free(&e->be, dbias), vn_be_free(&e->be, dc);
+    vn_be_free(&e->be, daux);
     free(a), free(b), free(bias), free(c1), free(c2);
 }
 
@@ -517,7 +433,7 @@ static vn_status run_elementwise(const vn_be *be, vn_op op, int64_t n, const flo
 }
 
 /* Downloads y from both sides (into the scratch h_be, h_ref) and compares. */
-static void expect_match(env *e, vn_op op, const char *how, int64_t n, const float *y_be, const float *y_ref,
+static void expect_match(vn_ops_env *e, vn_op op, const char *how, int64_t n, const float *y_be, const float *y_ref,
                          float *h_be, float *h_ref)
 {
     vn_ops_download(&e->be, h_be, y_be, n);
@@ -530,7 +446,7 @@ static void expect_match(env *e, vn_op op, const char *how, int64_t n, const flo
             den += (double)h_ref[i] * h_ref[i];
         }
         double nmse = den > 0 ? num / den : num;
-        ck_assert_msg(nmse <= e->t->elementwise_nmse, "%s: %s%s at n=%lld: NMSE %.3g > %.3g", be_name(e),
+        ck_assert_msg(nmse <= e->t->elementwise_nmse, "%s: %s%s at n=%lld: NMSE %.3g > %.3g", vn_ops_be_name(e),
                       vn_op_name(op), how, (long long)n, nmse, e->t->elementwise_nmse);
         return;
     }
@@ -539,7 +455,7 @@ static void expect_match(env *e, vn_op op, const char *how, int64_t n, const flo
     int64_t i = 0;
     while (memcmp(&h_be[i], &h_ref[i], sizeof(float)) == 0)
         i++;
-    ck_abort_msg("%s: %s%s at n=%lld differs from the reference, first at %lld: %a vs %a", be_name(e),
+    ck_abort_msg("%s: %s%s at n=%lld differs from the reference, first at %lld: %a vs %a", vn_ops_be_name(e),
                  vn_op_name(op), how, (long long)n, (long long)i, (double)h_be[i], (double)h_ref[i]);
 }
 
@@ -590,7 +506,7 @@ OPS_CASE(elementwise_match_reference, VN_OP_COUNT)
 OPS_CASE(scale_in_place, VN_OP_SCALE)
 {
     const int64_t n = 100000;
-    float *x = host_floats(n);
+    float *x = vn_ops_host_floats(n);
     for (int64_t i = 0; i < n; i++)
         x[i] = (float)i;
     float *bx = vn_ops_upload(&e->be, x, n);
@@ -634,19 +550,19 @@ OPS_CASE(reductions_match_reference, VN_OP_COUNT)
         if (has_sum) {
             float got = reduce_on(&e->be, VN_OP_SUM, n, bx, be_out);
             float want = reduce_on(&e->ref, VN_OP_SUM, n, rx, ref_out);
-            ck_assert_msg(fabs(got - want) <= 1e-6 * mag + 1e-6, "%s: sum n=%lld: %g vs %g", be_name(e),
+            ck_assert_msg(fabs(got - want) <= 1e-6 * mag + 1e-6, "%s: sum n=%lld: %g vs %g", vn_ops_be_name(e),
                           (long long)n, got, want);
         }
         if (has_sumsq) {
             float got = reduce_on(&e->be, VN_OP_SUMSQ, n, bx, be_out);
             float want = reduce_on(&e->ref, VN_OP_SUMSQ, n, rx, ref_out);
-            ck_assert_msg(fabs(got - want) <= 1e-6 * want, "%s: sumsq n=%lld: %g vs %g", be_name(e), (long long)n,
-                          got, want);
+            ck_assert_msg(fabs(got - want) <= 1e-6 * want, "%s: sumsq n=%lld: %g vs %g", vn_ops_be_name(e),
+                          (long long)n, got, want);
         }
         if (has_max) {
             float got = reduce_on(&e->be, VN_OP_MAX, n, bx, be_out);
             float want = reduce_on(&e->ref, VN_OP_MAX, n, rx, ref_out);
-            ck_assert_msg(got == want, "%s: max n=%lld: %g vs %g", be_name(e), (long long)n, got, want);
+            ck_assert_msg(got == want, "%s: max n=%lld: %g vs %g", vn_ops_be_name(e), (long long)n, got, want);
         }
         vn_be_free(&e->be, bx), vn_be_free(&e->ref, rx);
         free(x);
@@ -662,7 +578,7 @@ OPS_CASE(max_propagates_nan, VN_OP_MAX)
     x[40000] = NAN;
     float *bx = vn_ops_upload(&e->be, x, n), *out = vn_ops_upload(&e->be, NULL, 1);
     float m = reduce_on(&e->be, VN_OP_MAX, n, bx, out);
-    ck_assert_msg(isnan(m), "%s: max over a NaN gave %g", be_name(e), m);
+    ck_assert_msg(isnan(m), "%s: max over a NaN gave %g", vn_ops_be_name(e), m);
     vn_be_free(&e->be, bx), vn_be_free(&e->be, out);
     free(x);
 }
@@ -695,25 +611,36 @@ OPS_CASE(bad_arguments, VN_OP_COUNT)
 
 /* ---- the table itself -------------------------------------------------------------- */
 
+int vn_ops_op_has_pointer(vn_op op)
+{
+    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_NN;
+}
+
 int vn_ops_table_has(const vn_backend *t, vn_op op)
 {
     const int has[VN_OP_COUNT] = {
         [VN_OP_GEMM] = t->gemm != NULL, [VN_OP_ADD] = t->add != NULL,   [VN_OP_MUL] = t->mul != NULL,
         [VN_OP_SCALE] = t->scale != NULL, [VN_OP_AXPY] = t->axpy != NULL, [VN_OP_SUM] = t->sum != NULL,
-        [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL,
+        [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL,   [VN_OP_NN] = t->nn != NULL,
     };
     return (int)op >= 0 && op < VN_OP_COUNT && has[op];
 }
 
 OPS_CASE(supports_is_truthful, VN_OP_COUNT)
 {
-    for (int op = 0; op < VN_OP_COUNT; op++) {
-        int has = vn_ops_table_has(e->be.table, (vn_op)op);
-        ck_assert_msg(vn_be_supports(&e->be, (vn_op)op) == has, "%s: supports(%s) = %d but the pointer is %s",
-                      be_name(e), vn_op_name((vn_op)op), vn_be_supports(&e->be, (vn_op)op), has ? "set" : "NULL");
+    for (int i = 0; i < VN_OP_COUNT; i++) {
+        vn_op op = (vn_op)i;
+        int sup = vn_be_supports(&e->be, op);
+        if (vn_ops_op_has_pointer(op)) {
+            int has = vn_ops_table_has(e->be.table, op);
+            ck_assert_msg(sup == has, "%s: supports(%s) = %d but the pointer is %s", vn_ops_be_name(e),
+                          vn_op_name(op), sup, has ? "set" : "NULL");
+        } else if (sup) {
+            vn_ops_variant_runs(e, op);
+        }
         if (e->t->required_ops & VN_OPS_BIT(op))
-            ck_assert_msg(has, "%s lacks %s", be_name(e), vn_op_name((vn_op)op));
-        (void)has_op(e, (vn_op)op);
+            ck_assert_msg(sup, "%s lacks %s", vn_ops_be_name(e), vn_op_name(op));
+        (void)has_op(e, op);
     }
     ck_assert(!vn_be_supports(&e->be, VN_OP_COUNT));
     ck_assert(!vn_be_supports(&e->be, (vn_op)-1));
@@ -748,7 +675,9 @@ TCase *vn_ops_tcase(const vn_ops_target *t)
     }
     int slot = n_targets++;
     targets[slot] = *t;
-    const TTest *cases[] = {
+    /* In this order: the table, memory and the fp32 GEMM, then the cases of
+     * backend_ops_variants.c, then elementwise ops and reductions. */
+    const TTest *first[] = {
         supports_is_truthful,
         memory_round_trip,
         gemm_one_by_one,
@@ -762,6 +691,8 @@ TCase *vn_ops_tcase(const vn_ops_target *t)
         gemm_beta_zero_ignores_nan,
         gemm_is_repeatable,
         gemm_bad_descriptors_are_rejected,
+    };
+    const TTest *last[] = {
         elementwise_match_reference,
         scale_in_place,
         reductions_match_reference,
@@ -770,7 +701,10 @@ TCase *vn_ops_tcase(const vn_ops_target *t)
     };
     TCase *tc = tcase_create(t->name);
     tcase_set_timeout(tc, 240);
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        tcase_add_loop_test(tc, cases[i], slot, slot + 1);
+    for (size_t i = 0; i < sizeof first / sizeof first[0]; i++)
+        tcase_add_loop_test(tc, first[i], slot, slot + 1);
+    vn_ops_add_variant_tests(tc, slot);
+    for (size_t i = 0; i < sizeof last / sizeof last[0]; i++)
+        tcase_add_loop_test(tc, last[i], slot, slot + 1);
     return tc;
 }

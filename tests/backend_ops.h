@@ -17,11 +17,20 @@
 #include "backend/backend.h"
 #include "core/rng.h"
 
-/* ||C - R||_2 / ||R||_2 a GEMM may reach; backends keep reduced-precision math off. */
+/* ||C - R||_2 / ||R||_2 an fp32 GEMM may reach; backends keep reduced-precision math
+ * off for VN_GEMM_FP32. */
 #define VN_OPS_GEMM_TOL 1e-5
 
+/* NMSE, ||C - R||^2 / ||R||^2, a reduced-precision GEMM may reach against the
+ * reference's emulation of it (operands rounded to nearest even, double accumulation).
+ * TF32: a device may truncate the operands instead of rounding them, which moves each
+ * product by up to 2^-10 relative (NMSE ~1e-6 on the harness's data); 1e-5 leaves room.
+ * BF16: the backend rounds exactly as the emulation does, so only the fp32 accumulation
+ * differs (~1e-12); 1e-8 leaves room for tensor cores' inexact accumulation. */
+#define VN_OPS_TF32_NMSE 1e-5
+#define VN_OPS_BF16_NMSE 1e-8
+
 #define VN_OPS_BIT(op) (1u << (op))
-#define VN_OPS_ALL ((1u << VN_OP_COUNT) - 1u)
 
 typedef struct vn_ops_target {
     /* Names the TCase; messages name the backend by its table's name. */
@@ -39,6 +48,11 @@ typedef struct vn_ops_target {
     /* add may write into its first operand. The cpu kernels declare their
      * operands restrict, so this is a per-backend promise, not a table rule. */
     int add_in_place;
+    /* NMSE the GELU epilogue's output may reach against the reference's gelu_tanh of the
+     * same pre-activation. 0: the fp32 bound (the backend computes the same formula).
+     * A device whose tanh is a hardware approximation (relative error up to 2^-11)
+     * reaches ~1e-7 on the harness's data. */
+    double gelu_nmse;
 } vn_ops_target;
 
 /*
@@ -59,22 +73,31 @@ float *vn_ops_upload(const vn_be *be, const float *host, int64_t n);
 void vn_ops_download(const vn_be *be, float *host, const float *src, int64_t n);
 
 /*
- * One GEMM on be and on ref from the same random inputs: asserts the relative
- * error over C, finite results, and that nothing outside C (row padding, gaps
- * between batches) changed. c_fill, when not NULL, is what C starts as (NaN with
- * beta = 0 must not leak). With k = 0 the operands are passed as NULL, which the
- * dispatcher allows.
+ * One GEMM on be and on ref from the same random inputs: asserts the error over C
+ * (VN_OPS_GEMM_TOL, or the NMSE of d's precision), finite results, and that nothing
+ * outside C (row padding, gaps between batches) changed. c_fill, when not NULL, is
+ * what C starts as (NaN with beta = 0 must not leak). With k = 0 the operands are
+ * passed as NULL, which the dispatcher allows. With the GELU epilogue each side gets
+ * its own aux (d->aux is ignored), filled with NaN: the pre-activation there is held
+ * to the bound of d's precision, and so is C; neither may be written outside its
+ * matrix.
  */
 void vn_ops_check_gemm(const vn_be *be, const vn_be *ref, const vn_gemm_desc *d, vn_rng *r, int with_bias,
                        const float *c_fill);
 
-/* Whether t has a function for op: what its supports() must report. */
+/* Whether t has a function for op (its pointer is set): what supports() must report
+ * for the ops that have one. The GEMM variants (gemm_tf32, gemm_bf16, gemm_gelu) have
+ * no pointer of their own; for them this is 0 and supports() is checked by running
+ * them. */
 int vn_ops_table_has(const vn_backend *t, vn_op op);
+int vn_ops_op_has_pointer(vn_op op);
 
 /*
- * A device stand-in (backend_ops_standin.c): the reference's arithmetic behind
- * memory the host cannot touch, with mul and max missing. Without a GPU it is what
- * runs the harness's device discipline and its unsupported-op path.
+ * A device stand-in (backend_ops_standin.c): the reference's arithmetic (GEMM variants
+ * included) behind memory the host cannot touch, with mul and max missing, and an
+ * upload_async that lands only when the next op, download or synchronize needs it.
+ * Without a GPU it is what runs the harness's device discipline and its
+ * unsupported-op path.
  */
 extern const vn_backend vn_ops_device_standin;
 

@@ -7,8 +7,11 @@
  *     download, faults;
  *   - upload and download check that a copy stays inside the buffer;
  *   - mul and max are missing, so the refuse-and-skip path runs, which the cpu
- *     backend (it has every op) never takes.
- * The arithmetic is the reference's, on host copies of the buffers.
+ *     backend (it has every op) never takes;
+ *   - upload_async copies the host bytes at once but lands them only when the next
+ *     op, transfer, synchronize or free needs them, as a device's copy queue would.
+ * The arithmetic is the reference's, GEMM variants included, on host copies of the
+ * buffers.
  */
 #include "backend_ops.h"
 
@@ -26,9 +29,18 @@ typedef struct buffer {
     size_t size;
 } buffer;
 
+/* An upload_async not landed yet: its bytes, and where they go. */
+typedef struct pending {
+    char *dst;
+    char *bytes;
+    size_t size;
+    struct pending *next;
+} pending;
+
 struct vn_backend_state {
     vn_be ref;
     buffer bufs[MAX_BUFFERS];
+    pending *queue, **tail;
 };
 
 static size_t mapped_size(size_t size)
@@ -67,6 +79,20 @@ static float *out(vn_backend_state *st, float *p)
     return (float *)host_at(st, p, 0);
 }
 
+/* Lands the pending uploads in the order they were made. Every entry point that reads
+ * or writes buffers calls it first. */
+static void land(vn_backend_state *st)
+{
+    while (st->queue) {
+        pending *p = st->queue;
+        memcpy(p->dst, p->bytes, p->size);
+        st->queue = p->next;
+        free(p->bytes);
+        free(p);
+    }
+    st->tail = &st->queue;
+}
+
 static int standin_available(const char **reason)
 {
     return vn_host_available(reason);
@@ -82,6 +108,7 @@ static vn_status standin_init(vn_backend_state **out_st, const vn_backend_config
         free(st);
         return s;
     }
+    st->tail = &st->queue;
     *out_st = st;
     return VN_OK;
 }
@@ -90,6 +117,7 @@ static void standin_free(vn_backend_state *st, void *ptr);
 
 static void standin_fini(vn_backend_state *st)
 {
+    land(st);
     for (int i = 0; i < MAX_BUFFERS; i++)
         if (st->bufs[i].handle)
             standin_free(st, st->bufs[i].handle);
@@ -123,6 +151,7 @@ static vn_status standin_alloc(vn_backend_state *st, size_t bytes, void **ptr)
 
 static void standin_free(vn_backend_state *st, void *ptr)
 {
+    land(st);
     for (int i = 0; i < MAX_BUFFERS; i++) {
         buffer *b = &st->bufs[i];
         if (b->handle != ptr)
@@ -137,50 +166,76 @@ static void standin_free(vn_backend_state *st, void *ptr)
 
 static vn_status standin_upload(vn_backend_state *st, void *dst, const void *src_host, size_t bytes)
 {
+    land(st);
     memcpy(host_at(st, dst, bytes), src_host, bytes);
+    return VN_OK;
+}
+
+static vn_status standin_upload_async(vn_backend_state *st, void *dst, const void *src_host, size_t bytes)
+{
+    pending *p = calloc(1, sizeof *p);
+    char *copy = malloc(bytes);
+    if (!p || !copy) {
+        free(p), free(copy);
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "device stand-in: no memory to stage %zu bytes", bytes);
+    }
+    memcpy(copy, src_host, bytes);
+    p->dst = host_at(st, dst, bytes), p->bytes = copy, p->size = bytes;
+    *st->tail = p;
+    st->tail = &p->next;
     return VN_OK;
 }
 
 static vn_status standin_download(vn_backend_state *st, void *dst_host, const void *src, size_t bytes)
 {
+    land(st);
     memcpy(dst_host, host_at(st, src, bytes), bytes);
     return VN_OK;
 }
 
 static vn_status standin_synchronize(vn_backend_state *st)
 {
-    (void)st;
+    land(st);
     return VN_OK;
 }
 
+/* aux is a buffer too, behind the desc. */
 static vn_status standin_gemm(vn_backend_state *st, const vn_gemm_desc *d, const float *a, const float *b,
                               const float *bias, float *c)
 {
-    return vn_be_gemm(&st->ref, d, in(st, a), in(st, b), in(st, bias), out(st, c));
+    land(st);
+    vn_gemm_desc dd = *d;
+    dd.aux = d->epilogue == VN_GEMM_EPI_GELU ? out(st, d->aux) : NULL;
+    return vn_be_gemm(&st->ref, &dd, in(st, a), in(st, b), in(st, bias), out(st, c));
 }
 
 static vn_status standin_add(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y)
 {
+    land(st);
     return vn_be_add(&st->ref, n, in(st, a), in(st, b), out(st, y));
 }
 
 static vn_status standin_scale(vn_backend_state *st, int64_t n, float alpha, const float *x, float *y)
 {
+    land(st);
     return vn_be_scale(&st->ref, n, alpha, in(st, x), out(st, y));
 }
 
 static vn_status standin_axpy(vn_backend_state *st, int64_t n, float alpha, const float *x, float *y)
 {
+    land(st);
     return vn_be_axpy(&st->ref, n, alpha, in(st, x), out(st, y));
 }
 
 static vn_status standin_sum(vn_backend_state *st, int64_t n, const float *x, float *res)
 {
+    land(st);
     return vn_be_sum(&st->ref, n, in(st, x), out(st, res));
 }
 
 static vn_status standin_sumsq(vn_backend_state *st, int64_t n, const float *x, float *res)
 {
+    land(st);
     return vn_be_sumsq(&st->ref, n, in(st, x), out(st, res));
 }
 
@@ -198,6 +253,7 @@ const vn_backend vn_ops_device_standin = {
     .upload = standin_upload,
     .download = standin_download,
     .synchronize = standin_synchronize,
+    .upload_async = standin_upload_async,
     .gemm = standin_gemm,
     .add = standin_add,
     .mul = NULL,
@@ -208,9 +264,12 @@ const vn_backend vn_ops_device_standin = {
     .max = NULL,
 };
 
-/* Read off the table, as the cuda backend does, so the two cannot disagree. */
+/* Read off the table, as the cuda backend does, so the two cannot disagree; the GEMM
+ * variants are the reference's. */
 static int standin_supports(const vn_backend_state *st, vn_op op)
 {
     (void)st;
+    if (op == VN_OP_GEMM_TF32 || op == VN_OP_GEMM_BF16 || op == VN_OP_GEMM_GELU)
+        return 1;
     return vn_ops_table_has(&vn_ops_device_standin, op);
 }

@@ -127,6 +127,7 @@ def bad_flags(cli, tmp):
         (["--bogus", *out], "--bogus"),
         (["--model", "m", *out], "--model"),
         (["--resume", *out], "trainer.safetensors"),
+        (["--precision", "fp16", *out], "fp16"),
     ]
     for args, named in cases:
         r = train(cli, *args, ok=False)

@@ -162,6 +162,35 @@ static void c_vn_trainer_get_step(void)
     close_trainer(f);
 }
 
+static void c_vn_trainer_set_precision(void)
+{
+    VN_ASSERT_FAILS(vn_trainer_set_precision(NULL, VN_PRECISION_FP32), VN_ERR_INVALID_ARG);
+    fixture f = open_trainer();
+    VN_ASSERT_FAILS(vn_trainer_set_precision(f.tr, (vn_precision)7), VN_ERR_INVALID_ARG);
+    /* the cpu backend multiplies in fp32 only, and says so rather than ignoring the ask */
+    VN_ASSERT_FAILS(vn_trainer_set_precision(f.tr, VN_PRECISION_BF16), VN_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(vn_last_error(), "bf16"));
+    VN_ASSERT_FAILS(vn_trainer_set_precision(f.tr, VN_PRECISION_TF32), VN_ERR_UNSUPPORTED);
+    VN_ASSERT_OK(vn_trainer_set_precision(f.tr, VN_PRECISION_FP32));
+    close_trainer(f);
+}
+
+static void c_vn_precision_name(void)
+{
+    ck_assert_str_eq(vn_precision_name((vn_precision)-1), "unknown");
+    ck_assert_str_eq(vn_precision_name(VN_PRECISION_BF16), "bf16");
+}
+
+static void c_vn_precision_from_name(void)
+{
+    vn_precision p;
+    VN_ASSERT_FAILS(vn_precision_from_name(NULL, &p), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_precision_from_name("bf16", NULL), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_precision_from_name("fp16", &p), VN_ERR_INVALID_ARG);
+    VN_ASSERT_OK(vn_precision_from_name("tf32", &p));
+    ck_assert_int_eq(p, VN_PRECISION_TF32);
+}
+
 static void c_vn_trainer_get_encoder(void)
 {
     const vn_encoder *e;
@@ -206,6 +235,9 @@ const api_entry api_table_train[] = {
     ENTRY(vn_trainer_evaluate),
     ENTRY(vn_trainer_get_step),
     ENTRY(vn_trainer_get_encoder),
+    ENTRY(vn_trainer_set_precision),
+    ENTRY(vn_precision_name),
+    ENTRY(vn_precision_from_name),
     ENTRY(vn_trainer_save),
     ENTRY(vn_trainer_resume),
     {NULL, NULL},

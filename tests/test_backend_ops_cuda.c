@@ -1,7 +1,9 @@
 /*
  * The backend-ops harness (backend_ops.c) on the CUDA backend, plus what only it
- * has: device discovery and device indices. GEMM error is ||C - R||_2 / ||R||_2
- * <= 1e-5, which needs cuBLAS off TF32 (the backend sees to that).
+ * has: device discovery and device indices, and which GEMM variants a device of a
+ * given compute capability claims. fp32 GEMM error is ||C - R||_2 / ||R||_2 <= 1e-5,
+ * which needs cuBLASLt off TF32 (CUBLAS_COMPUTE_32F sees to that); TF32 and BF16 are
+ * measured against the reference's emulation (backend_ops.h).
  *
  * Without a usable GPU the whole suite reports SKIP with the reason (exit code 77);
  * what can be checked without one is in test_cuda_fallback.c, and the harness's
@@ -10,22 +12,38 @@
  */
 #include "backend_ops.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static const vn_ops_target cuda = {
     .name = "cuda",
     .kind = VN_BACKEND_CUDA,
     .cfg = {.n_threads = 1, .deterministic = 1, .device = 0, .seed = 1},
-    /* The rest is NULL until the full kernel set lands; the harness checks it is refused. */
-    .required_ops = VN_OPS_BIT(VN_OP_GEMM) | VN_OPS_BIT(VN_OP_ADD),
-    /* For axpy once it lands: an FMA rounds once where the reference rounds twice. */
-    .elementwise_nmse = 1e-10,
-    /* The add kernel reads a[i] and b[i] before writing y[i], with no restrict. */
+    /* Every base op and the GELU epilogue; TF32 and BF16 where the device has the
+     * tensor cores for them (compute capability 8.0 on), which supports_by_capability
+     * checks; the engine table (nn) is not wired in yet. */
+    .required_ops = VN_OP_BASE_MASK | VN_OPS_BIT(VN_OP_GEMM_GELU),
+    /* The kernels round like the reference's C (axpy twice, no FMA): its bits. */
+    .elementwise_nmse = 0.0,
+    /* The elementwise kernels read a[i] and b[i] before writing y[i], with no restrict. */
     .add_in_place = 1,
+    /* cuBLASLt's fused GELU may use the hardware tanh (relative error up to 2^-11). */
+    .gelu_nmse = 1e-6,
 };
+
+/* TF32 and BF16 are claimed exactly on devices with Ampere's tensor cores or newer. */
+START_TEST(supports_by_capability)
+{
+    vn_device_info info = VN_DEVICE_INFO_INIT;
+    VN_ASSERT_OK(vn_device_get_info(VN_BACKEND_CUDA, cuda.cfg.device, &info));
+    vn_be be;
+    VN_ASSERT_OK(vn_be_open(&be, VN_BACKEND_CUDA, &cuda.cfg));
+    int tensor = info.capability_major >= 8;
+    ck_assert_int_eq(vn_be_supports(&be, VN_OP_GEMM_TF32), tensor);
+    ck_assert_int_eq(vn_be_supports(&be, VN_OP_GEMM_BF16), tensor);
+    ck_assert(vn_be_supports(&be, VN_OP_GEMM_GELU));
+    vn_be_close(&be);
+}
+END_TEST
 
 START_TEST(device_info_and_bad_index)
 {
@@ -67,63 +85,12 @@ static Suite *backend_ops_cuda_suite(void)
     suite_add_tcase(s, vn_ops_tcase(&cuda));
     TCase *tc = tcase_create("cuda_specific");
     tcase_add_test(tc, device_info_and_bad_index);
+    tcase_add_test(tc, supports_by_capability);
     suite_add_tcase(s, tc);
     return s;
 }
 
-/*
- * Whether the GPU is usable (1), not (0, why says so), or the probe itself broke (-1).
- * Asked in a child process: CUDA does not survive fork, so once this process had asked
- * the driver anything, the tests Check forks from it could not use the GPU (NVIDIA's
- * CUDA C++ guidelines, rule 1.6: no CUDA between fork and exec).
- */
-static int cuda_usable(char *why, size_t cap)
-{
-    int fd[2];
-    if (pipe(fd) != 0) {
-        snprintf(why, cap, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(why, cap, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        close(fd[0]);
-        int ok = 0;
-        const char *reason = "";
-        if (vn_backend_available(VN_BACKEND_CUDA, &ok, &reason) != VN_OK)
-            ok = 0, reason = vn_last_error();
-        dprintf(fd[1], "%d%s", ok ? 1 : 0, reason);
-        _exit(0);
-    }
-    close(fd[1]);
-    char buf[1024];
-    size_t len = 0;
-    ssize_t got;
-    while (len < sizeof buf - 1 && (got = read(fd[0], buf + len, sizeof buf - 1 - len)) > 0)
-        len += (size_t)got;
-    buf[len] = '\0';
-    close(fd[0]);
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || len == 0) {
-        snprintf(why, cap, "the CUDA probe process failed (wait status %d)", status);
-        return -1;
-    }
-    snprintf(why, cap, "%s", buf + 1);
-    return buf[0] == '1';
-}
-
 int main(void)
 {
-    char why[1024];
-    int usable = cuda_usable(why, sizeof why);
-    if (usable < 0) {
-        fprintf(stderr, "backend_ops_cuda: %s\n", why);
-        return EXIT_FAILURE;
-    }
-    if (!usable)
-        return vn_test_skip("backend_ops_cuda", why);
-    return vn_test_run(backend_ops_cuda_suite());
+    return vn_test_run_on_gpu("backend_ops_cuda", backend_ops_cuda_suite);
 }

@@ -70,14 +70,16 @@ START_TEST(supports_matches_table)
     const int has[VN_OP_COUNT] = {
         [VN_OP_GEMM] = t->gemm != NULL, [VN_OP_ADD] = t->add != NULL,   [VN_OP_MUL] = t->mul != NULL,
         [VN_OP_SCALE] = t->scale != NULL, [VN_OP_AXPY] = t->axpy != NULL, [VN_OP_SUM] = t->sum != NULL,
-        [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL,
+        [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL, [VN_OP_NN] = t->nn != NULL,
+        /* the GEMM variants depend on the device's capability: with no context, none */
     };
     for (int op = 0; op < VN_OP_COUNT; op++)
         ck_assert_msg(t->supports(NULL, (vn_op)op) == has[op], "supports(%s) = %d but the pointer is %s",
                       vn_op_name((vn_op)op), t->supports(NULL, (vn_op)op), has[op] ? "set" : "NULL");
-    /* What this issue promises: GEMM and add, and no more until the kernel set lands. */
-    ck_assert(t->supports(NULL, VN_OP_GEMM));
-    ck_assert(t->supports(NULL, VN_OP_ADD));
+    /* the full set: every base op and the engine table */
+    for (int op = 0; op <= VN_OP_MAX; op++)
+        ck_assert_msg(t->supports(NULL, (vn_op)op), "the cuda backend lacks %s", vn_op_name((vn_op)op));
+    ck_assert(t->supports(NULL, VN_OP_NN));
     ck_assert(!t->supports(NULL, VN_OP_COUNT));
     ck_assert(!t->supports(NULL, (vn_op)-1));
     /* Every non-op entry is filled in. */

@@ -19,35 +19,12 @@
 /* 4 frames of 8 x 8 RGB, patch 4, tubelet 2, dim 16, depth 1, 2 heads: 4 patch positions. */
 static vn_encoder_config tiny(vn_encoder_family family)
 {
-    vn_encoder_config c = VN_ENCODER_CONFIG_INIT;
-    c.family = family;
-    c.frames = 4;
-    c.size = 16;
-    c.patch = 8;
-    c.tubelet_t = family == VN_ENCODER_VIDEO ? 2 : 1;
-    c.dim = 16;
-    c.depth = 1;
-    c.heads = 2;
-    c.mlp_ratio = 2.0f;
-    c.temporal_depth = 1;
-    c.seed = 11;
-    return c;
+    return vn_test_tiny_config(family, 11);
 }
 
 static vn_train_options opts_for(const char *objectives, const char *data, int batch)
 {
-    vn_train_options o = VN_TRAIN_OPTIONS_INIT;
-    o.objectives = objectives;
-    o.data = data;
-    o.batch = batch;
-    o.total_steps = 20;
-    o.lr = 1e-3f;
-    o.predictor_dim = 8;
-    o.predictor_depth = 1;
-    o.predictor_heads = 2;
-    o.eval_clips = 8;
-    o.seed = 5;
-    return o;
+    return vn_test_tiny_train_options(objectives, data, batch);
 }
 
 START_TEST(test_objectives_parse)

@@ -62,6 +62,11 @@ void fmt_into(char *buf, size_t cap, const char *fmt, ...) __attribute__((format
 /* A tiny encoder config for tests of code around the encoder: 8 frames of 16 x 16 RGB,
  * patch 4 (tubelets of 2 frames for video), dim 32, one block of 2 heads. */
 vn_encoder_config vn_test_small_config(vn_encoder_family family, uint64_t seed);
+/* Smaller still, for training tests: 4 frames of 16x16, patch 8, width 16, one block. */
+vn_encoder_config vn_test_tiny_config(vn_encoder_family family, uint64_t seed);
+/* Training options for tiny models: 20 total steps, lr 1e-3, a 1-block predictor of
+ * width 8, 8 held-out clips, seed 5. */
+vn_train_options vn_test_tiny_train_options(const char *objectives, const char *data, int batch);
 
 /* A deterministic cpu context with n_threads threads (asserts it opens). */
 vn_context *vn_test_cpu_context(int n_threads);
@@ -69,5 +74,15 @@ vn_context *vn_test_cpu_context(int n_threads);
 /* A scratch directory for fixtures, created on first use under the build tree
  * (VN_TEST_TMPDIR, set by meson) or /tmp. */
 const char *vn_test_tmpdir(void);
+
+/* Whether a CUDA GPU is usable here (1), not (0, why says so), or the probe itself
+ * broke (-1). Asked in a child process: CUDA does not survive fork, so once this
+ * process had asked the driver anything, the tests Check forks from it could not use
+ * the GPU (NVIDIA's CUDA C++ guidelines: no CUDA between fork and exec). */
+int vn_test_cuda_usable(char *why, size_t cap);
+
+/* main() of a GPU suite: SKIP (77) with the reason where no GPU is usable, a failure
+ * when the probe breaks, else the suite make() builds. */
+int vn_test_run_on_gpu(const char *name, Suite *(*make)(void));
 
 #endif

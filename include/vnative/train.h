@@ -146,6 +146,25 @@ VN_API vn_status vn_trainer_evaluate(vn_trainer *tr, vn_train_metrics *metrics);
 /* Steps done so far. */
 VN_API vn_status vn_trainer_get_step(const vn_trainer *tr, int64_t *step);
 
+/*
+ * How the matrix products of training multiply. Weights, gradients, optimiser state and
+ * every other op stay fp32 whatever is chosen (fp32 master weights):
+ *   FP32  exact fp32 (the default, and the only choice on the cpu backend);
+ *   TF32  inputs rounded to TF32 (10-bit mantissa), fp32 accumulation;
+ *   BF16  inputs rounded to bfloat16 (7-bit mantissa), fp32 accumulation.
+ * TF32 and BF16 need a backend with tensor-core GEMMs (cuda); elsewhere
+ * VN_ERR_UNSUPPORTED. Takes effect from the next step; not saved in checkpoints.
+ */
+typedef enum vn_precision {
+    VN_PRECISION_FP32 = 0,
+    VN_PRECISION_TF32 = 1,
+    VN_PRECISION_BF16 = 2,
+} vn_precision;
+
+VN_API vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision);
+VN_API const char *vn_precision_name(vn_precision precision);
+VN_API vn_status vn_precision_from_name(const char *name, vn_precision *out);
+
 /* The encoder being trained (owned by the trainer, valid until vn_trainer_destroy). */
 VN_API vn_status vn_trainer_get_encoder(const vn_trainer *tr, const vn_encoder **enc);
 

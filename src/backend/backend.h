@@ -19,6 +19,8 @@
 
 #include "vnative/context.h"
 
+struct vn_backend_nn; /* backend_nn.h: the engine ops of a device backend */
+
 typedef enum vn_op {
     VN_OP_GEMM = 0,
     VN_OP_ADD,    /* y = a + b */
@@ -28,10 +30,40 @@ typedef enum vn_op {
     VN_OP_SUM,    /* out[0] = sum x */
     VN_OP_SUMSQ,  /* out[0] = sum x^2 */
     VN_OP_MAX,    /* out[0] = max x (n >= 1) */
+    VN_OP_GEMM_TF32,  /* gemm with precision VN_GEMM_TF32 */
+    VN_OP_GEMM_BF16,  /* gemm with precision VN_GEMM_BF16 */
+    VN_OP_GEMM_GELU,  /* gemm with epilogue VN_GEMM_EPI_GELU */
+    VN_OP_NN,         /* the engine ops of backend_nn.h (device backends) */
     VN_OP_COUNT
 } vn_op;
 
 const char *vn_op_name(vn_op op);
+
+/* The ops every backend has (the base table); the rest are optional. */
+#define VN_OP_BASE_MASK ((1u << (VN_OP_MAX + 1)) - 1u)
+
+/*
+ * How a GEMM multiplies. FP32 is exact fp32 arithmetic (every backend, and the
+ * default). TF32 rounds A and B to 10-bit mantissas and BF16 to 7-bit mantissas
+ * (round to nearest even), then multiplies with fp32 (or wider) accumulation; C, bias
+ * and the output stay fp32. Those two exist for tensor cores; the reference backend
+ * emulates them so that a device can be checked against it.
+ */
+typedef enum vn_gemm_precision {
+    VN_GEMM_FP32 = 0,
+    VN_GEMM_TF32,
+    VN_GEMM_BF16,
+} vn_gemm_precision;
+
+/*
+ * What happens after alpha, beta and the bias. With GELU the pre-activation
+ * X = alpha op(A) op(B) + beta C + bias goes to aux (laid out as C: ldc, stride_c) and
+ * C receives gelu_tanh(X), so a backward can use aux as the GELU input.
+ */
+typedef enum vn_gemm_epilogue {
+    VN_GEMM_EPI_NONE = 0,
+    VN_GEMM_EPI_GELU,
+} vn_gemm_epilogue;
 
 /*
  * Batched, strided GEMM, row-major:
@@ -49,10 +81,36 @@ typedef struct vn_gemm_desc {
     int64_t lda, ldb, ldc;
     int64_t stride_a, stride_b, stride_c;
     float alpha, beta;
+    vn_gemm_precision precision; /* VN_GEMM_FP32 unless the backend supports the op */
+    vn_gemm_epilogue epilogue;
+    float *aux;                  /* with VN_GEMM_EPI_GELU: the pre-activation, as C */
 } vn_gemm_desc;
 
-/* A plain, contiguous, non-batched desc with alpha 1 and beta 0. */
-vn_gemm_desc vn_gemm_desc_plain(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k);
+/* A plain, contiguous, non-batched fp32 desc with alpha 1, beta 0 and no epilogue.
+ * Inline, because the CUDA module builds descs too and links nothing of libvnative. */
+static inline vn_gemm_desc vn_gemm_desc_plain(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k)
+{
+    vn_gemm_desc d = {
+        .trans_a = trans_a,
+        .trans_b = trans_b,
+        .m = m,
+        .n = n,
+        .k = k,
+        .batch = 1,
+        .lda = trans_a ? m : k,
+        .ldb = trans_b ? k : n,
+        .ldc = n,
+        .stride_a = m * k,
+        .stride_b = k * n,
+        .stride_c = m * n,
+        .alpha = 1.0f,
+        .beta = 0.0f,
+        .precision = VN_GEMM_FP32,
+        .epilogue = VN_GEMM_EPI_NONE,
+        .aux = NULL,
+    };
+    return d;
+}
 
 /* Check a desc for consistency; on failure sets the message and returns VN_ERR_SHAPE
  * or VN_ERR_INVALID_ARG. */
@@ -87,6 +145,10 @@ typedef struct vn_backend {
     vn_status (*upload)(vn_backend_state *st, void *dst, const void *src_host, size_t bytes);
     vn_status (*download)(vn_backend_state *st, void *dst_host, const void *src, size_t bytes);
     vn_status (*synchronize)(vn_backend_state *st);
+    /* Upload that need not wait: the host buffer may be reused as soon as the call
+     * returns (a device stages it), and the copy lands before any op queued after it.
+     * NULL: upload is used. */
+    vn_status (*upload_async)(vn_backend_state *st, void *dst, const void *src_host, size_t bytes);
 
     /* Ops. */
     vn_status (*gemm)(vn_backend_state *st, const vn_gemm_desc *d, const float *a,
@@ -98,6 +160,10 @@ typedef struct vn_backend {
     vn_status (*sum)(vn_backend_state *st, int64_t n, const float *x, float *out);
     vn_status (*sumsq)(vn_backend_state *st, int64_t n, const float *x, float *out);
     vn_status (*max)(vn_backend_state *st, int64_t n, const float *x, float *out);
+
+    /* The engine ops on backend memory (backend_nn.h), or NULL when the engine runs
+     * its host implementations on this backend's (host) memory. */
+    const struct vn_backend_nn *nn;
 } vn_backend;
 
 extern const vn_backend vn_backend_cpu;
@@ -132,6 +198,9 @@ void vn_be_free(const vn_be *be, void *ptr);
 vn_status vn_be_upload(const vn_be *be, void *dst, const void *src_host, size_t bytes);
 vn_status vn_be_download(const vn_be *be, void *dst_host, const void *src, size_t bytes);
 vn_status vn_be_synchronize(const vn_be *be);
+vn_status vn_be_upload_async(const vn_be *be, void *dst, const void *src_host, size_t bytes);
+/* The backend's engine table, or NULL when the engine runs on host memory. */
+const struct vn_backend_nn *vn_be_nn(const vn_be *be);
 
 vn_status vn_be_gemm(const vn_be *be, const vn_gemm_desc *d, const float *a, const float *b,
                      const float *bias, float *c);

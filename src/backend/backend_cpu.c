@@ -3,8 +3,10 @@
 #include "backend/cpu_kernels.h"
 #include "backend/host.h"
 #include "core/error.h"
+#include "nn/ops_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 struct vn_backend_state {
     int n_threads;
@@ -39,16 +41,52 @@ static void cpu_fini(vn_backend_state *st)
     free(st);
 }
 
+/* The base ops and the GELU epilogue. TF32 and BF16 are tensor-core formats: a CPU
+ * has no reason to round to them, so they are refused rather than emulated slowly. */
 static int cpu_supports(const vn_backend_state *st, vn_op op)
 {
     (void)st;
-    return (int)op >= 0 && op < VN_OP_COUNT;
+    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_GEMM_GELU;
 }
 
+/* The tanh GELU exactly as src/nn/ops_dense.c computes it. */
+static inline float gelu_tanh(float x)
+{
+    const float s = 0.7978845608028654f, a = 0.044715f;
+    float u = s * (x + a * x * x * x);
+    u = u > 10.0f ? 10.0f : u;
+    u = u < -10.0f ? -10.0f : u;
+    return 0.5f * x * (1.0f + (1.0f - 2.0f / (1.0f + vn_nn_expf(2.0f * u))));
+}
+
+/*
+ * With the GELU epilogue the GEMM runs into aux (laid out as C, so the oneDNN primitive
+ * is the one C would get), with C's values copied there first when beta reads them;
+ * then one pass writes GELU of aux into C. Not fused into the primitive: oneDNN's
+ * eltwise post-op could apply GELU but would not keep the pre-activation, which is
+ * what aux is for, and the extra pass is small next to the GEMM.
+ */
 static vn_status cpu_gemm(vn_backend_state *st, const vn_gemm_desc *d, const float *a, const float *b,
                           const float *bias, float *c)
 {
-    return vn_onednn_gemm_run(st->gemm, d, a, b, bias, c, st->n_threads);
+    if (d->epilogue != VN_GEMM_EPI_GELU)
+        return vn_onednn_gemm_run(st->gemm, d, a, b, bias, c, st->n_threads);
+    if (d->beta != 0.0f)
+        for (int64_t bi = 0; bi < d->batch; bi++)
+            for (int64_t i = 0; i < d->m; i++)
+                memcpy(d->aux + bi * d->stride_c + i * d->ldc, c + bi * d->stride_c + i * d->ldc,
+                       (size_t)d->n * sizeof(float));
+    vn_status s = vn_onednn_gemm_run(st->gemm, d, a, b, bias, d->aux, st->n_threads);
+    if (s != VN_OK)
+        return s;
+    const int64_t rows = d->batch * d->m;
+#pragma omp parallel for num_threads(st->n_threads) schedule(static) if (rows * d->n >= 32768)
+    for (int64_t r = 0; r < rows; r++) {
+        int64_t off = r / d->m * d->stride_c + r % d->m * d->ldc;
+        for (int64_t j = 0; j < d->n; j++)
+            c[off + j] = gelu_tanh(d->aux[off + j]);
+    }
+    return VN_OK;
 }
 
 static vn_status cpu_add(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y)

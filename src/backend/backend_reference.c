@@ -1,12 +1,19 @@
 /*
  * The plain-C reference backend: single-threaded loops with double accumulation.
  * Slow on purpose; it is the ground truth every fast path is tested against.
+ *
+ * It also emulates the GEMM variants a device runs on tensor cores (TF32, BF16: the
+ * operands rounded to the format, then the same double accumulation) and computes the
+ * GELU epilogue, so that a device can be checked against it.
  */
 #include "backend/host.h"
 #include "core/error.h"
+#include "nn/ops_internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct vn_backend_state {
     int unused;
@@ -24,33 +31,81 @@ static void ref_fini(vn_backend_state *st)
     free(st);
 }
 
+/* Everything but the engine table, which runs on host memory without one. */
 static int ref_supports(const vn_backend_state *st, vn_op op)
 {
     (void)st;
-    return (int)op >= 0 && op < VN_OP_COUNT;
+    return (int)op >= 0 && op < VN_OP_COUNT && op != VN_OP_NN;
+}
+
+/* x rounded to nearest even with the `drop` low mantissa bits cleared: 13 for TF32
+ * (10 explicit bits), 16 for BF16 (7). Rounding up may carry into the exponent, up to
+ * infinity, as it does in hardware; infinities stay, and NaN stays NaN (quieted, so
+ * that a payload in the dropped bits cannot turn it into infinity). */
+static float round_mantissa(float x, int drop)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7f800000u) == 0x7f800000u) {
+        if (u & 0x007fffffu)
+            u |= 0x00400000u;
+    } else {
+        uint32_t half = (1u << (drop - 1)) - 1u + ((u >> drop) & 1u);
+        u += half;
+    }
+    u &= ~((1u << drop) - 1u);
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static double operand(const vn_gemm_desc *d, float x)
+{
+    switch (d->precision) {
+    case VN_GEMM_TF32: return round_mantissa(x, 13);
+    case VN_GEMM_BF16: return round_mantissa(x, 16);
+    case VN_GEMM_FP32: break;
+    }
+    return x;
+}
+
+/* The tanh GELU exactly as src/nn/ops_dense.c computes it, in float. */
+static float gelu_tanh(float x)
+{
+    const float s = 0.7978845608028654f, a = 0.044715f;
+    float u = s * (x + a * x * x * x);
+    u = u > 10.0f ? 10.0f : u;
+    u = u < -10.0f ? -10.0f : u;
+    return 0.5f * x * (1.0f + (1.0f - 2.0f / (1.0f + vn_nn_expf(2.0f * u))));
 }
 
 static vn_status ref_gemm(vn_backend_state *st, const vn_gemm_desc *d, const float *a, const float *b,
                           const float *bias, float *c)
 {
     (void)st;
+    const int gelu = d->epilogue == VN_GEMM_EPI_GELU;
     for (int64_t bi = 0; bi < d->batch; bi++) {
         const float *A = a ? a + bi * d->stride_a : NULL;
         const float *B = b ? b + bi * d->stride_b : NULL;
         float *C = c + bi * d->stride_c;
+        float *X = gelu ? d->aux + bi * d->stride_c : NULL;
         for (int64_t i = 0; i < d->m; i++) {
             for (int64_t j = 0; j < d->n; j++) {
                 double acc = 0.0;
                 for (int64_t p = 0; p < d->k; p++)
-                    acc += (double)A[vn_gemm_index(d->trans_a, d->lda, i, p)] *
-                           (double)B[vn_gemm_index(d->trans_b, d->ldb, p, j)];
+                    acc += operand(d, A[vn_gemm_index(d->trans_a, d->lda, i, p)]) *
+                           operand(d, B[vn_gemm_index(d->trans_b, d->ldb, p, j)]);
                 double v = (double)d->alpha * acc;
                 /* beta == 0 must ignore C entirely, even NaN garbage, as BLAS does. */
                 if (d->beta != 0.0f)
                     v += (double)d->beta * C[i * d->ldc + j];
                 if (bias)
                     v += bias[j];
-                C[i * d->ldc + j] = (float)v;
+                if (gelu) {
+                    X[i * d->ldc + j] = (float)v;
+                    C[i * d->ldc + j] = gelu_tanh((float)v);
+                } else {
+                    C[i * d->ldc + j] = (float)v;
+                }
             }
         }
     }

@@ -9,7 +9,7 @@
 const char *vn_op_name(vn_op op)
 {
     static const char *const names[VN_OP_COUNT] = {
-        "gemm", "add", "mul", "scale", "axpy", "sum", "sumsq", "max",
+        "gemm", "add", "mul", "scale", "axpy", "sum", "sumsq", "max", "gemm_tf32", "gemm_bf16", "gemm_gelu", "nn",
     };
     return ((int)op >= 0 && op < VN_OP_COUNT) ? names[op] : "unknown";
 }
@@ -69,27 +69,6 @@ int vn_backend_usable(vn_backend_kind kind, const char **why)
     if (why)
         *why = ok ? "" : reason;
     return ok;
-}
-
-vn_gemm_desc vn_gemm_desc_plain(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k)
-{
-    vn_gemm_desc d;
-    memset(&d, 0, sizeof d);
-    d.trans_a = trans_a;
-    d.trans_b = trans_b;
-    d.m = m;
-    d.n = n;
-    d.k = k;
-    d.batch = 1;
-    d.lda = trans_a ? m : k;
-    d.ldb = trans_b ? k : n;
-    d.ldc = n;
-    d.stride_a = m * k;
-    d.stride_b = k * n;
-    d.stride_c = m * n;
-    d.alpha = 1.0f;
-    d.beta = 0.0f;
-    return d;
 }
 
 vn_status vn_gemm_desc_check(const vn_gemm_desc *d)
@@ -230,6 +209,25 @@ vn_status vn_be_synchronize(const vn_be *be)
     return be->table->synchronize(be->state);
 }
 
+vn_status vn_be_upload_async(const vn_be *be, void *dst, const void *src_host, size_t bytes)
+{
+    VN_CHECK_NULL(be);
+    if (!be->table)
+        return vn_error(VN_ERR_STATE, "upload: no backend is open");
+    if (!be->table->upload_async)
+        return vn_be_upload(be, dst, src_host, bytes);
+    if (bytes == 0)
+        return VN_OK;
+    VN_CHECK_NULL(dst);
+    VN_CHECK_NULL(src_host);
+    return be->table->upload_async(be->state, dst, src_host, bytes);
+}
+
+const struct vn_backend_nn *vn_be_nn(const vn_be *be)
+{
+    return be && be->table && vn_be_supports(be, VN_OP_NN) ? be->table->nn : NULL;
+}
+
 vn_status vn_be_gemm(const vn_be *be, const vn_gemm_desc *d, const float *a, const float *b,
                      const float *bias, float *c)
 {
@@ -239,6 +237,16 @@ vn_status vn_be_gemm(const vn_be *be, const vn_gemm_desc *d, const float *a, con
     s = vn_gemm_desc_check(d);
     if (s != VN_OK)
         return s;
+    if (d->precision == VN_GEMM_TF32)
+        s = op_ready(be, VN_OP_GEMM_TF32);
+    else if (d->precision == VN_GEMM_BF16)
+        s = op_ready(be, VN_OP_GEMM_BF16);
+    if (s != VN_OK)
+        return s;
+    if (d->epilogue == VN_GEMM_EPI_GELU && (s = op_ready(be, VN_OP_GEMM_GELU)) != VN_OK)
+        return s;
+    if (d->epilogue == VN_GEMM_EPI_GELU && !d->aux && d->m > 0 && d->n > 0)
+        return vn_error(VN_ERR_INVALID_ARG, "gemm: the GELU epilogue needs an aux buffer for the pre-activation");
     if (d->m == 0 || d->n == 0)
         return VN_OK;
     if (!c || (d->k > 0 && (!a || !b)))

@@ -21,7 +21,7 @@
 #define PATH_CAP 4352
 
 typedef struct targs {
-    const char *model, *family, *attention, *pos, *objective, *data, *eval_data, *out, *log;
+    const char *model, *family, *attention, *pos, *objective, *data, *eval_data, *out, *log, *precision;
     int64_t steps, total_steps, batch, warmup, seed, threads, eval_every, eval_clips, save_every, num_classes;
     double lr, min_lr, weight_decay, grad_clip;
     int resume, quiet;
@@ -35,7 +35,7 @@ typedef struct targs {
 
 static const vn_cli_flag flags[] = {
     FS("--model", model), FS("--family", family), FS("--attention", attention), FS("--pos", pos),
-    FS("--objective", objective),
+    FS("--objective", objective), FS("--precision", precision),
     FS("--data", data), FS("--eval-data", eval_data), FS("--out", out), FS("--log", log),
     FI("--steps", steps, 1, BIG), FI("--total-steps", total_steps, 1, BIG), FI("--batch", batch, 2, 1 << 16),
     FI("--warmup", warmup, 0, BIG), FI("--seed", seed, 0, INT64_MAX), FI("--threads", threads, 0, 1024),
@@ -57,6 +57,8 @@ static void usage(FILE *f, const targs *d)
             "  --family F          video, frames or frames+temporal (default video)\n"
             "  --attention A       joint or divided (video family; default the model's)\n"
             "  --pos P             learned or sincos positional embedding (default the model's)\n"
+            "  --precision P       fp32, tf32 or bf16 matrix products; tf32 and bf16 need the\n"
+            "                      cuda backend (default fp32)\n"
             "  --objective SPEC    weighted objectives, e.g. aot=1,future=0.5,jepa=1; names are\n"
             "                      aot, order, future, jepa, label (default %s)\n"
             "  --data SRC          world:TASK[,TASK...], a CSV manifest or a directory of\n"
@@ -338,6 +340,9 @@ static int train(targs *a, const vn_encoder_config *cfg)
     vn_status st = vn_context_create(&ctx, &co);
     if (st == VN_OK)
         st = vn_trainer_create(&r.tr, ctx, cfg, &o);
+    vn_precision prec = VN_PRECISION_FP32;
+    if (st == VN_OK && a->precision && (st = vn_precision_from_name(a->precision, &prec)) == VN_OK)
+        st = vn_trainer_set_precision(r.tr, prec);
     if (st != VN_OK) {
         rc = vn_cli_fail(CMD, vn_last_error());
         goto done;

@@ -110,12 +110,18 @@ static vn_status acts_create(const vn_encoder *enc, int64_t max_batch, int train
     a->train = train;
     a->blk = calloc((size_t)enc->cfg.depth, sizeof *a->blk);
     a->keep = malloc((size_t)(max_batch * enc->S) * sizeof *a->keep);
+    a->pos_idx_host = malloc((size_t)(max_batch * enc->F * enc->S) * sizeof *a->pos_idx_host);
     if (enc->cfg.family == VN_ENCODER_FRAMES_TEMPORAL)
         a->tblk = calloc((size_t)enc->cfg.temporal_depth, sizeof *a->tblk);
     vn_enc_bump m = {NULL, 0};
     acts_layout(a, &m, max_batch);
-    if (a->blk && a->keep && (a->tblk || enc->cfg.family != VN_ENCODER_FRAMES_TEMPORAL))
-        a->arena = aligned_alloc(64, (size_t)m.used * sizeof(float));
+    /* engine memory: the int32 index arrays of the masked forward ride in the arena */
+    int64_t idx_floats = max_batch * enc->S + max_batch * enc->F * enc->S;
+    int64_t L, D;
+    vn_encoder_output_shape(enc, &L, &D);
+    int64_t io_floats = enc->nn.dev && !train ? max_batch * (vn_enc_clip_floats(enc) + L * D) : 0;
+    if (a->blk && a->keep && a->pos_idx_host && (a->tblk || enc->cfg.family != VN_ENCODER_FRAMES_TEMPORAL))
+        a->arena = vn_nn_alloc(&enc->nn, m.used + idx_floats + io_floats);
     if (!a->arena) {
         vn_encoder_acts_destroy(a);
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_acts_create: out of memory for %lld activation floats",
@@ -123,6 +129,12 @@ static vn_status acts_create(const vn_encoder *enc, int64_t max_batch, int train
     }
     m = (vn_enc_bump){a->arena, 0};
     acts_layout(a, &m, max_batch);
+    a->keep_dev = (int32_t *)(a->arena + m.used);
+    a->pos_idx = a->keep_dev + max_batch * enc->S;
+    if (io_floats) {
+        a->io_clips = a->arena + m.used + idx_floats;
+        a->io_out = a->io_clips + max_batch * vn_enc_clip_floats(enc);
+    }
     *out = a;
     return VN_OK;
 }
@@ -136,10 +148,11 @@ void vn_encoder_acts_destroy(vn_encoder_acts *a)
 {
     if (!a)
         return;
-    free(a->arena);
+    vn_nn_free(&a->enc->nn, a->arena);
     free(a->blk);
     free(a->tblk);
     free(a->keep);
+    free(a->pos_idx_host);
     free(a);
 }
 
@@ -191,7 +204,7 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const fl
     const float *tok_out = a->fin;
     switch (c->family) {
     case VN_ENCODER_VIDEO:
-        memcpy(a->emb, a->pooled, (size_t)(N * D) * sizeof(float));
+        vn_nn_copy(nn, a->emb, a->pooled, N * D);
         break;
     case VN_ENCODER_FRAMES:
         vn_meanpool_forward(nn, a->emb, a->pooled, N, T0, D);
@@ -206,19 +219,14 @@ vn_status vn_encoder_forward(const vn_encoder *enc, vn_encoder_acts *a, const fl
         break;
     }
     if (embeddings)
-        memcpy(embeddings, a->emb, (size_t)(N * D) * sizeof(float));
+        vn_nn_copy(nn, embeddings, a->emb, N * D);
     if (tokens) {
         int64_t L, Dd;
         vn_encoder_output_shape(enc, &L, &Dd);
-        memcpy(tokens, tok_out, (size_t)(N * L * D) * sizeof(float));
+        vn_nn_copy(nn, tokens, tok_out, N * L * D);
     }
     vn_status st = vn_nn_take_error();
     return st == VN_OK ? VN_OK : vn_error_prefix(st, "vn_encoder_forward: ");
-}
-
-static void zero(float *x, int64_t n)
-{
-    memset(x, 0, (size_t)n * sizeof *x);
 }
 
 vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const float *d_embeddings, float *grads)
@@ -242,18 +250,18 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
     int64_t N = a->N, D = enc->D, T0 = c->frames, B, T;
     main_shape(enc, N, &B, &T);
     vn_enc_net net = vn_enc_net_of(enc);
-    zero(a->dpooled, B * D);
+    vn_nn_zero(nn, a->dpooled, B * D);
     switch (c->family) {
     case VN_ENCODER_VIDEO:
-        memcpy(a->dpooled, d_embeddings, (size_t)(N * D) * sizeof(float));
+        vn_nn_copy(nn, a->dpooled, d_embeddings, N * D);
         break;
     case VN_ENCODER_FRAMES:
         vn_meanpool_backward(nn, a->dpooled, d_embeddings, N, T0, D);
         break;
     case VN_ENCODER_FRAMES_TEMPORAL:
-        zero(a->dtfin, N * T0 * D);
+        vn_nn_zero(nn, a->dtfin, N * T0 * D);
         vn_meanpool_backward(nn, a->dtfin, d_embeddings, N, T0, D);
-        zero(a->dtx, N * T0 * D);
+        vn_nn_zero(nn, a->dtx, N * T0 * D);
         vn_layernorm_backward(nn, a->dtx, G + enc->tnorm_w, G + enc->tnorm_b, a->dtfin,
                               a->temporal.blk[c->temporal_depth - 1].x2, P + enc->tnorm_w, a->tfin_mean,
                               a->tfin_rstd, N * T0, D);
@@ -261,13 +269,13 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
         vn_posembed_backward(nn, a->dpooled, G + enc->tpos, a->dtx, N, T0, D);
         break;
     }
-    zero(a->dfin, B * T * D);
+    vn_nn_zero(nn, a->dfin, B * T * D);
     if (c->pooling == VN_POOLING_ATTENTIVE)
         vn_attnpool_backward(nn, a->dfin, G + enc->pool_q, a->dpooled, a->fin, P + enc->pool_q, a->pool_attn, B, T,
                              D);
     else
         vn_meanpool_backward(nn, a->dfin, a->dpooled, B, T, D);
-    zero(a->dx, B * T * D);
+    vn_nn_zero(nn, a->dx, B * T * D);
     vn_layernorm_backward(nn, a->dx, G + enc->norm_w, G + enc->norm_b, a->dfin, a->main.blk[c->depth - 1].x2,
                           P + enc->norm_w, a->fin_mean, a->fin_rstd, B * T, D);
     vn_enc_stack_backward(&net, &a->main, &a->work, a->dx, grads);
@@ -292,11 +300,6 @@ vn_status vn_encoder_create(vn_encoder **out, vn_context *ctx, const vn_encoder_
     vn_status st = vn_enc_validate_config(__func__, cfg);
     if (st)
         return st;
-    /* the encoder keeps its weights and activations in host memory, which only the cpu
-     * and reference backends compute on */
-    if (ctx->kind == VN_BACKEND_CUDA)
-        return vn_error(VN_ERR_UNSUPPORTED,
-                        "vn_encoder_create: the encoder is not built for the cuda backend yet; use a cpu context");
     vn_encoder *enc = calloc(1, sizeof *enc);
     if (!enc)
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_create: out of memory");
@@ -308,7 +311,11 @@ vn_status vn_encoder_create(vn_encoder **out, vn_context *ctx, const vn_encoder_
      * stored config says so */
     if (cfg->family != VN_ENCODER_VIDEO)
         enc->cfg.tubelet_t = 1;
-    enc->nn = (vn_nn){vn_context_be(ctx), ctx->n_threads > 0 ? ctx->n_threads : 1, ctx->deterministic};
+    st = vn_nn_init(&enc->nn, vn_context_be(ctx), ctx->n_threads, ctx->deterministic);
+    if (st) {
+        vn_encoder_destroy(enc);
+        return vn_error_prefix(st, "vn_encoder_create: ");
+    }
     enc->D = cfg->dim;
     enc->hidden = lroundf((float)cfg->dim * cfg->mlp_ratio);
     enc->tt = cfg->family == VN_ENCODER_VIDEO ? cfg->tubelet_t : 1;
@@ -332,8 +339,9 @@ void vn_encoder_destroy(vn_encoder *enc)
         vn_encoder_acts_destroy(enc->pool[i]);
     pthread_mutex_destroy(&enc->pool_lock);
     free(enc->params);
-    free(enc->arena);
-    free(enc->pos_fixed);
+    vn_nn_free(&enc->nn, enc->arena);
+    vn_nn_free(&enc->nn, enc->pos_fixed);
+    vn_nn_fini(&enc->nn);
     free(enc->blocks);
     free(enc->tblocks);
     free(enc);
@@ -401,7 +409,21 @@ static vn_status encode(const vn_encoder *enc, const char *fn, const vn_tensor *
         if (st)
             return vn_error_prefix(st, "%s: ", fn);
     }
-    st = vn_encoder_forward(enc, a, clips->data, N, tokens ? NULL : out->data, tokens ? out->data : NULL);
+    if (!enc->nn.dev) {
+        st = vn_encoder_forward(enc, a, clips->data, N, tokens ? NULL : out->data, tokens ? out->data : NULL);
+    } else {
+        /* a device computes on its own memory: the clips go up, the result comes down */
+        int64_t L, D, n_out;
+        vn_encoder_output_shape(enc, &L, &D);
+        n_out = N * (tokens ? L * D : D);
+        st = vn_nn_upload(&enc->nn, a->io_clips, clips->data, (size_t)(N * vn_enc_clip_floats(enc)) * sizeof(float));
+        if (!st)
+            st = vn_encoder_forward(enc, a, a->io_clips, N, tokens ? NULL : a->io_out, tokens ? a->io_out : NULL);
+        if (!st)
+            st = vn_nn_download(&enc->nn, out->data, a->io_out, (size_t)n_out * sizeof(float));
+        if (st)
+            st = vn_error_prefix(st, "%s: ", fn);
+    }
     pthread_mutex_lock(&pooled->pool_lock);
     if (pooled->n_pool < VN_ENC_POOL_CAP) {
         pooled->pool[pooled->n_pool++] = a;

@@ -75,16 +75,10 @@ void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn
         vn_linear_forward(nn, w->tmp, b->att, P + p->proj_w, P + p->proj_b, n, D, D);
         vn_residual_forward(nn, b->x1, x, w->tmp, n * D);
         vn_layernorm_forward(nn, b->ln2, b->mean2, b->rstd2, b->x1, P + p->norm2_w, P + p->norm2_b, n, D);
-        vn_linear_forward(nn, b->h, b->ln2, P + p->fc1_w, P + p->fc1_b, n, D, H);
-        vn_gelu_forward(nn, b->g, b->h, n * H);
+        vn_linear_gelu_forward(nn, b->h, b->g, b->ln2, P + p->fc1_w, P + p->fc1_b, n, D, H);
         vn_linear_forward(nn, w->tmp, b->g, P + p->fc2_w, P + p->fc2_b, n, H, D);
         vn_residual_forward(nn, b->x2, b->x1, w->tmp, n * D);
     }
-}
-
-static void zero(float *x, int64_t n)
-{
-    memset(x, 0, (size_t)n * sizeof *x);
 }
 
 /* The residual stream's gradient lives in dx throughout: each branch's backward ends in
@@ -103,38 +97,38 @@ void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const v
         const float *x_in = l ? s->blk[l - 1].x2 : s->x0;
         const float *x_a = s->divided ? b->x_t : x_in;
 
-        zero(w->dg, n * H);
+        vn_nn_zero(nn, w->dg, n * H);
         vn_linear_backward(nn, w->dg, G + p->fc2_w, G + p->fc2_b, dx, b->g, P + p->fc2_w, n, H, D);
-        zero(w->dh, n * H);
+        vn_nn_zero(nn, w->dh, n * H);
         vn_gelu_backward(nn, w->dh, b->h, w->dg, n * H);
-        zero(w->dln, n * D);
+        vn_nn_zero(nn, w->dln, n * D);
         vn_linear_backward(nn, w->dln, G + p->fc1_w, G + p->fc1_b, w->dh, b->ln2, P + p->fc1_w, n, D, H);
         vn_layernorm_backward(nn, dx, G + p->norm2_w, G + p->norm2_b, w->dln, b->x1, P + p->norm2_w, b->mean2,
                               b->rstd2, n, D);
 
-        zero(w->datt, n * D);
+        vn_nn_zero(nn, w->datt, n * D);
         vn_linear_backward(nn, w->datt, G + p->proj_w, G + p->proj_b, dx, b->att, P + p->proj_w, n, D, D);
-        zero(w->dqkv, n * 3 * D);
+        vn_nn_zero(nn, w->dqkv, n * 3 * D);
         if (s->divided)
             vn_attention_backward(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B * s->F, s->S, D, NH,
                                   w->attn_scratch);
         else
             vn_attention_backward(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B, s->T, D, NH,
                                   w->attn_scratch);
-        zero(w->dln, n * D);
+        vn_nn_zero(nn, w->dln, n * D);
         vn_linear_backward(nn, w->dln, G + p->qkv_w, G + p->qkv_b, w->dqkv, b->ln1, P + p->qkv_w, n, D, 3 * D);
         vn_layernorm_backward(nn, dx, G + p->norm1_w, G + p->norm1_b, w->dln, x_a, P + p->norm1_w, b->mean1,
                               b->rstd1, n, D);
 
         if (s->divided) {
-            zero(w->datt, n * D);
+            vn_nn_zero(nn, w->datt, n * D);
             vn_linear_backward(nn, w->datt, G + p->tproj_w, G + p->tproj_b, dx, b->t_att, P + p->tproj_w, n, D, D);
             vn_attention_group_temporal(nn, w->dattg, w->datt, s->B, s->F, s->S, D);
-            zero(w->dqkvg, n * 3 * D);
+            vn_nn_zero(nn, w->dqkvg, n * 3 * D);
             vn_attention_backward(nn, w->dqkvg, w->dattg, b->t_qkvg, b->t_attg, b->t_lse, s->B * s->S, s->F, D, NH,
                                   w->attn_scratch);
             vn_attention_ungroup_temporal(nn, w->dqkv, w->dqkvg, s->B, s->F, s->S, 3 * D, 0);
-            zero(w->dln, n * D);
+            vn_nn_zero(nn, w->dln, n * D);
             vn_linear_backward(nn, w->dln, G + p->tqkv_w, G + p->tqkv_b, w->dqkv, b->t_ln, P + p->tqkv_w, n, D,
                                3 * D);
             vn_layernorm_backward(nn, dx, G + p->tnorm_w, G + p->tnorm_b, w->dln, x_in, P + p->tnorm_w, b->t_mean,

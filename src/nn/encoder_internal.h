@@ -138,8 +138,18 @@ struct vn_encoder_acts {
     /* the last forward: masked (1) or whole (0), and the kept positions [N, n_keep] */
     int masked;
     int64_t n_keep;
-    int32_t *keep; /* max_batch * S */
+    int32_t *keep;          /* host: max_batch * S */
+    int32_t *pos_idx_host;  /* host: the positional row of each token of the masked forward */
+    int32_t *keep_dev;      /* engine memory: keep, and pos_idx [max_batch * F * S] */
+    int32_t *pos_idx;
+    float *io_clips, *io_out; /* engine memory for vn_encoder_encode on a device, else NULL */
 };
+
+/* Floats of one input clip [C, T, H, W]. */
+static inline int64_t vn_enc_clip_floats(const vn_encoder *enc)
+{
+    return (int64_t)enc->cfg.channels * enc->cfg.frames * enc->cfg.size * enc->cfg.size;
+}
 
 /* Point the stack descriptors at a batch of N clips with n_keep of the S positions of
  * each frame visible (n_keep = S for the whole forward); clears masked. */

@@ -602,11 +602,16 @@ vn_status vn_encoder_save(const vn_encoder *enc, const char *path)
         st = vn_st_writer_add_metadata(w, VN_ENCODER_META_CONFIG, json);
     /* only read through the pointer: vn_encoder_params is not const because the trainer
      * writes through it */
+    float *host = NULL;
+    (void)vn_nn_take_error();
+    if (!st && !(host = vn_nn_host_view(&enc->nn, enc->arena, enc->n_floats)))
+        st = vn_nn_take_error();
     if (!st)
-        st = vn_encoder_add_tensors(enc, w, "", vn_encoder_params((vn_encoder *)enc, NULL));
+        st = vn_encoder_add_tensors(enc, w, "", host);
     if (!st)
         st = vn_st_writer_write(w, path);
     vn_st_writer_free(w);
+    vn_nn_host_release(&enc->nn, host, enc->arena, enc->n_floats, 0);
     if (st)
         return vn_error_prefix(st, "vn_encoder_save: ");
     return VN_OK;
@@ -671,8 +676,14 @@ vn_status vn_encoder_load(vn_encoder **out, vn_context *ctx, const char *path)
     if (!(st = read_config(where, f, &cfg)) && !(st = check_plausible(where, &cfg, f)) &&
         (st = vn_encoder_create(&enc, ctx, &cfg)))
         st = vn_error_prefix(st, "%s: ", where);
-    if (!st && (st = vn_encoder_read_tensors(enc, f, "", vn_encoder_params(enc, NULL))))
-        st = vn_error_prefix(st, "%s: ", where);
+    if (!st) {
+        float *host = vn_nn_host_view(&enc->nn, enc->arena, enc->n_floats);
+        st = host ? vn_encoder_read_tensors(enc, f, "", host) : vn_nn_take_error();
+        vn_status up = vn_nn_host_release(&enc->nn, host, enc->arena, enc->n_floats, st == VN_OK);
+        st = st ? st : up;
+        if (st)
+            st = vn_error_prefix(st, "%s: ", where);
+    }
     int n = 0;
     if (!st)
         st = vn_encoder_param_count(enc, &n);

@@ -51,29 +51,6 @@ static vn_status check_keep(const vn_encoder *enc, const int32_t *keep, int64_t 
     return VN_OK;
 }
 
-/* The unfold of ops_embed.c restricted to the kept positions: row r = (n, f, k) holds
- * the patch of position keep[n, k] over frames f*tt .. f*tt+tt-1, columns (c, kt, kh, kw)
- * as the Conv3d weight is stored. */
-static void unfold_kept(const vn_encoder *enc, float *patches, const float *clips, const int32_t *keep, int64_t N,
-                        int64_t nk)
-{
-    const vn_encoder_config *c = &enc->cfg;
-    int64_t Ch = c->channels, Fr = c->frames, H = c->size, W = c->size, p = c->patch, tt = enc->tt;
-    int64_t F = enc->F, Lw = enc->Lw, K = Ch * tt * p * p, rows = N * F * nk;
-#pragma omp parallel for num_threads(enc->nn.n_threads) schedule(static) if (rows * K >= VN_NN_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        int64_t k = r % nk, f = (r / nk) % F, n = r / (nk * F);
-        int64_t s = keep[n * nk + k], lh = s / Lw, lw = s % Lw;
-        float *row = patches + r * K;
-        for (int64_t ch = 0; ch < Ch; ch++)
-            for (int64_t kt = 0; kt < tt; kt++)
-                for (int64_t kh = 0; kh < p; kh++)
-                    memcpy(row + ((ch * tt + kt) * p + kh) * p,
-                           clips + (((n * Ch + ch) * Fr + f * tt + kt) * H + lh * p + kh) * W + lw * p,
-                           (size_t)p * sizeof *row);
-    }
-}
-
 /* The row of the positional table for token r = (n, f, k): the video table covers the
  * F x S grid, the frames families' a single frame's S positions. */
 static inline int64_t pos_row(const vn_encoder *enc, const int32_t *keep, int64_t nk, int64_t r)
@@ -114,21 +91,24 @@ vn_status vn_encoder_forward_masked(const vn_encoder *enc, vn_encoder_acts *a, c
     a->masked = 1;
     vn_enc_net net = vn_enc_net_of(enc);
     int64_t rows = a->main.B * a->main.T, K = (int64_t)c->channels * enc->tt * c->patch * c->patch;
-    unfold_kept(enc, a->patches, clips, a->keep, N, nk);
+    for (int64_t r = 0; r < rows; r++)
+        a->pos_idx_host[r] = (int32_t)pos_row(enc, a->keep, nk, r);
+    /* the masks are drawn on the host; the engine reads them from its own memory */
+    st = vn_nn_upload_async(nn, a->keep_dev, a->keep, (size_t)(N * nk) * sizeof *a->keep);
+    if (!st)
+        st = vn_nn_upload_async(nn, a->pos_idx, a->pos_idx_host, (size_t)rows * sizeof *a->pos_idx);
+    if (st)
+        return vn_error_prefix(st, "vn_encoder_forward_masked: ");
+    vn_unfold(nn, a->patches, clips, a->keep_dev, nk, N, c->channels, c->frames, c->size, c->size, enc->tt,
+              c->patch);
     vn_linear_forward(nn, a->tok, a->patches, P + enc->patch_w, P + enc->patch_b, rows, K, D);
     const float *pos = enc->pos >= 0 ? P + enc->pos : enc->pos_fixed;
-    float *x0 = a->main.x0;
-#pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (rows * D >= VN_NN_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
-        const float *x = a->tok + r * D, *pr = pos + pos_row(enc, a->keep, nk, r) * D;
-        float *o = x0 + r * D;
-        for (int64_t i = 0; i < D; i++)
-            o[i] = x[i] + pr[i];
-    }
+    int64_t pos_rows = c->family == VN_ENCODER_VIDEO ? enc->F * S : S;
+    vn_pos_add_rows(nn, a->main.x0, a->tok, pos, a->pos_idx, rows, pos_rows, D);
     vn_enc_stack_forward(&net, &a->main, &a->work);
     vn_layernorm_forward(nn, a->fin, a->fin_mean, a->fin_rstd, a->main.blk[c->depth - 1].x2, P + enc->norm_w,
                          P + enc->norm_b, rows, D);
-    memcpy(tokens, a->fin, (size_t)(rows * D) * sizeof(float));
+    vn_nn_copy(nn, tokens, a->fin, rows * D);
     st = vn_nn_take_error();
     return st == VN_OK ? VN_OK : vn_error_prefix(st, "vn_encoder_forward_masked: ");
 }
@@ -149,23 +129,18 @@ vn_status vn_encoder_backward_tokens(const vn_encoder *enc, vn_encoder_acts *a, 
     (void)vn_nn_take_error();
     const float *P = enc->arena;
     float *G = grads;
-    int64_t N = a->N, D = enc->D, nk = a->n_keep, rows = a->main.B * a->main.T;
+    int64_t N = a->N, D = enc->D, rows = a->main.B * a->main.T;
     int64_t K = (int64_t)c->channels * enc->tt * c->patch * c->patch;
     vn_enc_net net = vn_enc_net_of(enc);
-    memset(a->dx, 0, (size_t)(rows * D) * sizeof(float));
+    vn_nn_zero(nn, a->dx, rows * D);
     vn_layernorm_backward(nn, a->dx, G + enc->norm_w, G + enc->norm_b, d_tokens, a->main.blk[c->depth - 1].x2,
                           P + enc->norm_w, a->fin_mean, a->fin_rstd, rows, D);
     vn_enc_stack_backward(&net, &a->main, &a->work, a->dx, grads);
-    /* Tokens of different clips (and, for the frames families, of different frames) share
-     * a table row, so the scatter runs in row order on one thread: deterministic, and
-     * O(rows * D), small beside the stack's GEMMs. */
+    /* Tokens of different clips (and, for the frames families, of different frames)
+     * share a table row; the scatter sums them in row order. */
     if (enc->pos >= 0)
-        for (int64_t r = 0; r < rows; r++) {
-            float *dp = G + enc->pos + pos_row(enc, a->keep, nk, r) * D;
-            const float *g = a->dx + r * D;
-            for (int64_t i = 0; i < D; i++)
-                dp[i] += g[i];
-        }
+        vn_pos_add_rows_backward(nn, NULL, G + enc->pos, a->dx, a->pos_idx, rows,
+                                 c->family == VN_ENCODER_VIDEO ? enc->F * enc->S : enc->S, D);
     vn_tubelet_backward(nn, G + enc->patch_w, G + enc->patch_b, a->dx, a->patches, P + enc->patch_w, N, rows / N, K,
                         D);
     vn_status st = vn_nn_take_error();

@@ -248,21 +248,26 @@ vn_status vn_enc_build_params(vn_encoder *enc)
     }
     if (st)
         return st;
-    enc->arena = aligned_alloc(64, (size_t)(((enc->n_floats * 4) + 63) & ~(int64_t)63));
-    if (!enc->arena)
+    /* Initial values are drawn on the host and then moved to engine memory. */
+    float *host = calloc((size_t)(enc->n_floats > L * D ? enc->n_floats : L * D), sizeof(float));
+    enc->arena = vn_nn_alloc(&enc->nn, enc->n_floats);
+    if (c->pos == VN_POS_SINCOS)
+        enc->pos_fixed = vn_nn_alloc(&enc->nn, L * D);
+    (void)vn_nn_take_error();
+    if (!host || !enc->arena || (c->pos == VN_POS_SINCOS && !enc->pos_fixed)) {
+        free(host);
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_create: out of memory for %lld parameters",
                         (long long)enc->n_floats);
-    memset(enc->arena, 0, (size_t)enc->n_floats * sizeof(float));
-    for (int i = 0; i < enc->n_params; i++)
-        vn_enc_param_fill(&enc->params[i], c->seed, c->init_std, enc->params[i].name,
-                          enc->arena + enc->params[i].offset);
-    if (c->pos == VN_POS_SINCOS) {
-        enc->pos_fixed = malloc((size_t)(L * D) * sizeof(float));
-        if (!enc->pos_fixed)
-            return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_encoder_create: out of memory");
-        vn_sincos3d_table(enc->pos_fixed, c->family == VN_ENCODER_VIDEO ? enc->F : 1, enc->Lh, enc->Lw, D);
     }
-    return VN_OK;
+    for (int i = 0; i < enc->n_params; i++)
+        vn_enc_param_fill(&enc->params[i], c->seed, c->init_std, enc->params[i].name, host + enc->params[i].offset);
+    st = vn_nn_upload(&enc->nn, enc->arena, host, (size_t)enc->n_floats * sizeof(float));
+    if (!st && c->pos == VN_POS_SINCOS) {
+        vn_sincos3d_table(host, c->family == VN_ENCODER_VIDEO ? enc->F : 1, enc->Lh, enc->Lw, D);
+        st = vn_nn_upload(&enc->nn, enc->pos_fixed, host, (size_t)(L * D) * sizeof(float));
+    }
+    free(host);
+    return st;
 }
 
 /* ---- public parameter access ------------------------------------------------------- */
@@ -349,8 +354,7 @@ vn_status vn_encoder_get_param(const vn_encoder *enc, const char *name, vn_tenso
     vn_status st = vn_enc_expect_f32(__func__, "out", out, p->ndim, p->shape);
     if (st)
         return st;
-    memcpy(out->data, enc->arena + p->offset, (size_t)p->numel * sizeof(float));
-    return VN_OK;
+    return vn_nn_download(&enc->nn, out->data, enc->arena + p->offset, (size_t)p->numel * sizeof(float));
 }
 
 vn_status vn_encoder_set_param(vn_encoder *enc, const char *name, const vn_tensor *value)
@@ -364,8 +368,7 @@ vn_status vn_encoder_set_param(vn_encoder *enc, const char *name, const vn_tenso
     vn_status st = vn_enc_expect_f32(__func__, "value", value, p->ndim, p->shape);
     if (st)
         return st;
-    memcpy(enc->arena + p->offset, value->data, (size_t)p->numel * sizeof(float));
-    return VN_OK;
+    return vn_nn_upload(&enc->nn, enc->arena + p->offset, value->data, (size_t)p->numel * sizeof(float));
 }
 
 float *vn_encoder_params(vn_encoder *enc, int64_t *n_floats)

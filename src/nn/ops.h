@@ -33,15 +33,71 @@
 
 #include "backend/backend.h"
 
+struct vn_backend_nn;
+
 typedef struct vn_nn {
     const vn_be *be;     /* GEMMs go through vn_be_gemm on this backend */
     int n_threads;
     int deterministic;
+    /* Set by vn_nn_init on a device backend (NULL: buffers are host memory and the ops
+     * run here): every op then goes to the backend's engine table (backend_nn.h). */
+    const struct vn_backend_nn *dev;
+    float *dev_scalars;  /* VN_NN_DEV_SCALARS floats of backend memory for device results */
+    vn_gemm_precision precision; /* what the engine's GEMMs ask for (mixed precision) */
 } vn_nn;
+
+#define VN_NN_DEV_SCALARS 16
+
+/* A vn_nn on be: on a device backend this takes the engine table and allocates the
+ * device scalars; vn_nn_fini frees them. A zero-initialised vn_nn with be set is a valid
+ * host vn_nn too (tests build them by hand). */
+vn_status vn_nn_init(vn_nn *nn, const vn_be *be, int n_threads, int deterministic);
+void vn_nn_fini(vn_nn *nn);
 
 /* The first backend failure recorded on this thread since the last call (its message is
  * in vn_last_error()), or VN_OK; the record is cleared. */
 vn_status vn_nn_take_error(void);
+/* Record a failure for vn_nn_take_error (the first one since the last take wins). */
+void vn_nn_record(vn_status s);
+
+/* ---- buffers: backend memory on a device vn_nn, host memory otherwise ---------------
+ * alloc returns NULL (and records VN_ERR_OUT_OF_MEMORY) on failure; upload and
+ * download move host data in and out (memcpy on the host). upload_async may return
+ * before the copy is done; the host buffer may be reused at once. */
+float *vn_nn_alloc(const vn_nn *nn, int64_t n);
+void vn_nn_free(const vn_nn *nn, void *p);
+vn_status vn_nn_upload(const vn_nn *nn, void *dst, const void *src_host, size_t bytes);
+vn_status vn_nn_upload_async(const vn_nn *nn, void *dst, const void *src_host, size_t bytes);
+vn_status vn_nn_download(const vn_nn *nn, void *dst_host, const void *src, size_t bytes);
+
+/* A host view of n floats of engine memory p: p itself on the host, otherwise a
+ * malloc'ed copy (NULL, with the error set, on failure). vn_nn_host_release frees the
+ * copy, first uploading it back into p when writeback is set. Serialisation uses these.
+ * A failed view is recorded for vn_nn_take_error. */
+float *vn_nn_host_view(const vn_nn *nn, const float *p, int64_t n);
+vn_status vn_nn_host_release(const vn_nn *nn, float *view, float *p, int64_t n, int writeback);
+
+void vn_nn_fill(const vn_nn *nn, float *x, int64_t n, float value);
+void vn_nn_zero(const vn_nn *nn, float *x, int64_t n);
+void vn_nn_copy(const vn_nn *nn, float *dst, const float *src, int64_t n);
+/* dst[r, :] = src[idx[r], :]; scatter: dst[idx[r], :] += src[r, :] with distinct idx.
+ * idx is backend memory like the floats. */
+void vn_nn_gather_rows(const vn_nn *nn, float *dst, const float *src, const int32_t *idx, int64_t rows,
+                       int64_t width);
+void vn_nn_scatter_add_rows(const vn_nn *nn, float *dst, const float *src, const int32_t *idx, int64_t rows,
+                            int64_t width);
+
+/* db[OC] += column sums of dout[N, OC] (a linear layer's bias gradient) */
+void vn_bias_grad(const vn_nn *nn, float *db, const float *dout, int64_t N, int64_t OC);
+
+/* y = x / max(|x|, 1e-12) per row of [N, D], the norms saved in norm[N];
+ * backward: dx += (dy - y (y . dy)) / norm. */
+void vn_l2norm_forward(const vn_nn *nn, float *y, float *norm, const float *x, int64_t N, int64_t D);
+void vn_l2norm_backward(const vn_nn *nn, float *dx, const float *dy, const float *y, const float *norm, int64_t N,
+                        int64_t D);
+
+/* t = m * t + (1 - m) * o elementwise (an EMA of weights) */
+void vn_ema_update(const vn_nn *nn, float *t, const float *o, int64_t n, float m);
 
 /* Issue a GEMM for an op, recording a failure for vn_nn_take_error(). */
 void vn_nn_gemm(const vn_nn *nn, const vn_gemm_desc *d, const float *a, const float *b, const float *bias,
@@ -52,6 +108,11 @@ void vn_linear_forward(const vn_nn *nn, float *out, const float *inp, const floa
                        int64_t IC, int64_t OC);
 void vn_linear_backward(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
                         const float *w, int64_t N, int64_t IC, int64_t OC);
+
+/* h = inp @ W^T + b and g = GELU(h) (the MLP's first layer; h is what GELU's backward
+ * needs). One GEMM with a GELU epilogue where the backend fuses it, else two ops. */
+void vn_linear_gelu_forward(const vn_nn *nn, float *h, float *g, const float *inp, const float *w, const float *b,
+                            int64_t N, int64_t IC, int64_t OC);
 
 /* ---- layernorm over the last dim C, eps 1e-5; mean and rstd [N] are saved ---------- */
 void vn_layernorm_forward(const vn_nn *nn, float *out, float *mean, float *rstd, const float *inp, const float *w,
@@ -139,6 +200,18 @@ void vn_posembed_forward(const vn_nn *nn, float *out, const float *inp, const fl
 void vn_posembed_backward(const vn_nn *nn, float *dinp, float *dpos, const float *dout, int64_t B, int64_t L,
                           int64_t C);
 void vn_sincos3d_table(float *table, int64_t Lt, int64_t Lh, int64_t Lw, int64_t C);
+
+/* The tubelet unfold restricted to kept positions: row (n, f, k) holds the tubelet of
+ * spatial position keep[n * nk + k] over frames f*tt .. f*tt+tt-1 (all positions, in
+ * order, when keep is NULL and nk = (H/p)*(W/p)); columns as in vn_tubelet_forward. */
+void vn_unfold(const vn_nn *nn, float *patches, const float *clips, const int32_t *keep, int64_t nk, int64_t B,
+               int64_t Ch, int64_t Fr, int64_t H, int64_t W, int64_t tt, int64_t p);
+/* out[r] = inp[r] + pos[pos_idx[r]] over rows [0, rows) of width C (out may alias inp);
+ * backward: dinp[r] += dout[r], dpos[pos_idx[r]] += dout[r] (either may be NULL). */
+void vn_pos_add_rows(const vn_nn *nn, float *out, const float *inp, const float *pos, const int32_t *pos_idx,
+                     int64_t rows, int64_t L, int64_t C);
+void vn_pos_add_rows_backward(const vn_nn *nn, float *dinp, float *dpos, const float *dout, const int32_t *pos_idx,
+                              int64_t rows, int64_t L, int64_t C);
 
 /* ---- attentive pooling: one learned query attends over tokens (single head) --------
  * out[B, C] = softmax(q . k_t / sqrt(C)) v_t with k_t = v_t = inp[b, t]. attn [B, T]

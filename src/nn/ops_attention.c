@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "nn/ops.h"
+#include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
 /* Query rows and key columns per block: a BQ x BK score tile plus the q, k rows it
@@ -353,6 +354,10 @@ VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, 
 void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B, int64_t T, int64_t C,
                           int64_t NH, float *scratch)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->attention_forward(nn->be->state, out, lse, qkv, B, T, C, NH));
+        return;
+    }
     int64_t HS = C / NH, nqb = (T + BQ - 1) / BQ, items = B * NH * nqb;
     float scale = 1.0f / sqrtf((float)HS);
     int nt = nn->n_threads > 0 ? nn->n_threads : 1;
@@ -417,6 +422,10 @@ VN_NN_CLONES static void bwd_pair(const attn_slot *sl, int64_t T, int64_t HS)
 void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
                            const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->attention_backward(nn->be->state, dqkv, dout, qkv, out, lse, B, T, C, NH));
+        return;
+    }
     if (!dqkv)
         return;
     int64_t HS = C / NH, pairs = B * NH;
@@ -443,6 +452,10 @@ void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, cons
 void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
                                  int64_t W)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->group_temporal(nn->be->state, dst, src, B, F, S, W));
+        return;
+    }
     int64_t rows = B * S * F;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (rows * W >= VN_NN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {
@@ -454,6 +467,10 @@ void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, 
 void vn_attention_ungroup_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
                                    int64_t W, int accumulate)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->ungroup_temporal(nn->be->state, dst, src, B, F, S, W, accumulate));
+        return;
+    }
     int64_t rows = B * S * F;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (rows * W >= VN_NN_PAR_MIN)
     for (int64_t r = 0; r < rows; r++) {

@@ -18,6 +18,7 @@
 
 #include <math.h>
 
+#include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
 /* Columns per block in column reductions: a block's double accumulators stay in
@@ -35,11 +36,17 @@ vn_status vn_nn_take_error(void)
     return s;
 }
 
-void vn_nn_gemm(const vn_nn *nn, const vn_gemm_desc *d, const float *a, const float *b, const float *bias, float *c)
+void vn_nn_record(vn_status s)
 {
-    vn_status s = vn_be_gemm(nn->be, d, a, b, bias, c);
     if (s != VN_OK && tl_nn_error == VN_OK)
         tl_nn_error = s;
+}
+
+void vn_nn_gemm(const vn_nn *nn, const vn_gemm_desc *d, const float *a, const float *b, const float *bias, float *c)
+{
+    vn_gemm_desc dd = *d;
+    dd.precision = nn->precision;
+    vn_nn_record(vn_be_gemm(nn->be, &dd, a, b, bias, c));
 }
 
 void vn_linear_forward(const vn_nn *nn, float *out, const float *inp, const float *w, const float *b, int64_t N,
@@ -47,6 +54,23 @@ void vn_linear_forward(const vn_nn *nn, float *out, const float *inp, const floa
 {
     vn_gemm_desc d = vn_gemm_desc_plain(0, 1, N, OC, IC);
     vn_nn_gemm(nn, &d, inp, w, b, out);
+}
+
+void vn_linear_gelu_forward(const vn_nn *nn, float *h, float *g, const float *inp, const float *w, const float *b,
+                            int64_t N, int64_t IC, int64_t OC)
+{
+    /* On a device the GEMM's epilogue applies GELU on the way out (cuBLASLt's GELU_AUX):
+     * one pass over the [N, OC] output instead of three. The host keeps two passes: its
+     * GEMM has no fused GELU that also keeps the pre-activation. */
+    if (nn->dev && vn_be_supports(nn->be, VN_OP_GEMM_GELU)) {
+        vn_gemm_desc d = vn_gemm_desc_plain(0, 1, N, OC, IC);
+        d.epilogue = VN_GEMM_EPI_GELU;
+        d.aux = h;
+        vn_nn_gemm(nn, &d, inp, w, b, g);
+        return;
+    }
+    vn_linear_forward(nn, h, inp, w, b, N, IC, OC);
+    vn_gelu_forward(nn, g, h, N * OC);
 }
 
 void vn_linear_backward(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
@@ -64,19 +88,8 @@ void vn_linear_backward(const vn_nn *nn, float *dinp, float *dw, float *db, cons
         d.beta = 1.0f;
         vn_nn_gemm(nn, &d, dout, inp, NULL, dw);
     }
-    if (db) {
-        int64_t nblocks = (OC + COL_BLOCK - 1) / COL_BLOCK;
-#pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * OC >= VN_NN_PAR_MIN)
-        for (int64_t blk = 0; blk < nblocks; blk++) {
-            int64_t o0 = blk * COL_BLOCK, w_ = OC - o0 < COL_BLOCK ? OC - o0 : COL_BLOCK;
-            double acc[COL_BLOCK] = {0};
-            for (int64_t n = 0; n < N; n++)
-                for (int64_t j = 0; j < w_; j++)
-                    acc[j] += dout[n * OC + o0 + j];
-            for (int64_t j = 0; j < w_; j++)
-                db[o0 + j] += (float)acc[j];
-        }
-    }
+    if (db)
+        vn_bias_grad(nn, db, dout, N, OC);
 }
 
 VN_NN_CLONES static void ln_row(float *restrict y, const float *restrict x, const float *restrict w,
@@ -97,6 +110,10 @@ VN_NN_CLONES static void ln_row(float *restrict y, const float *restrict x, cons
 void vn_layernorm_forward(const vn_nn *nn, float *out, float *mean, float *rstd, const float *inp, const float *w,
                           const float *b, int64_t N, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->layernorm_forward(nn->be->state, out, mean, rstd, inp, w, b, N, C));
+        return;
+    }
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * C >= VN_NN_PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         ln_row(out + n * C, inp + n * C, w, b, C, &mean[n], &rstd[n]);
@@ -134,6 +151,10 @@ VN_NN_CLONES static void ln_backward_row(float *restrict dx, const float *restri
 void vn_layernorm_backward(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
                            const float *w, const float *mean, const float *rstd, int64_t N, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->layernorm_backward(nn->be->state, dinp, dw, db, dout, inp, w, mean, rstd, N, C));
+        return;
+    }
     int par = N * C >= VN_NN_PAR_MIN;
     /* The parameter gradients reduce over rows: split them by column blocks instead of by
      * rows, so that no thread needs a private partial and the sum order is fixed. */
@@ -204,6 +225,10 @@ VN_NN_CLONES static void gelu_bwd_range(float *restrict dinp, const float *restr
 
 void vn_gelu_forward(const vn_nn *nn, float *out, const float *inp, int64_t n)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->gelu_forward(nn->be->state, out, inp, n));
+        return;
+    }
     int64_t nchunks = (n + EW_CHUNK - 1) / EW_CHUNK;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (n >= VN_NN_PAR_MIN / 4)
     for (int64_t k = 0; k < nchunks; k++) {
@@ -214,6 +239,10 @@ void vn_gelu_forward(const vn_nn *nn, float *out, const float *inp, int64_t n)
 
 void vn_gelu_backward(const vn_nn *nn, float *dinp, const float *inp, const float *dout, int64_t n)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->gelu_backward(nn->be->state, dinp, inp, dout, n));
+        return;
+    }
     if (!dinp)
         return;
     int64_t nchunks = (n + EW_CHUNK - 1) / EW_CHUNK;
@@ -236,6 +265,10 @@ VN_NN_CLONES static void softmax_row(float *restrict y, const float *restrict x,
 
 void vn_softmax_forward(const vn_nn *nn, float *out, const float *inp, int64_t N, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->softmax_forward(nn->be->state, out, inp, N, C));
+        return;
+    }
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * C >= VN_NN_PAR_MIN)
     for (int64_t n = 0; n < N; n++)
         softmax_row(out + n * C, inp + n * C, C);
@@ -258,6 +291,10 @@ VN_NN_CLONES static void softmax_bwd_row(float *restrict dx, const float *restri
 
 void vn_softmax_backward(const vn_nn *nn, float *dinp, const float *out, const float *dout, int64_t N, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->softmax_backward(nn->be->state, dinp, out, dout, N, C));
+        return;
+    }
     if (!dinp)
         return;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * C >= VN_NN_PAR_MIN)
@@ -267,6 +304,10 @@ void vn_softmax_backward(const vn_nn *nn, float *dinp, const float *out, const f
 
 void vn_residual_forward(const vn_nn *nn, float *out, const float *a, const float *b, int64_t n)
 {
+    if (nn->dev) {
+        vn_nn_record(vn_be_add(nn->be, n, a, b, out));
+        return;
+    }
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (n >= VN_NN_PAR_MIN)
     for (int64_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];
@@ -274,6 +315,13 @@ void vn_residual_forward(const vn_nn *nn, float *out, const float *a, const floa
 
 void vn_residual_backward(const vn_nn *nn, float *da, float *db, const float *dout, int64_t n)
 {
+    if (nn->dev) {
+        if (da)
+            vn_nn_record(vn_be_axpy(nn->be, n, 1.0f, dout, da));
+        if (db)
+            vn_nn_record(vn_be_axpy(nn->be, n, 1.0f, dout, db));
+        return;
+    }
     if (da) {
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (n >= VN_NN_PAR_MIN)
         for (int64_t i = 0; i < n; i++)
@@ -288,6 +336,10 @@ void vn_residual_backward(const vn_nn *nn, float *da, float *db, const float *do
 
 void vn_meanpool_forward(const vn_nn *nn, float *out, const float *inp, int64_t B, int64_t T, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->meanpool_forward(nn->be->state, out, inp, B, T, C));
+        return;
+    }
     int64_t nblocks = (C + COL_BLOCK - 1) / COL_BLOCK;
     float inv = 1.0f / (float)T;
     /* (batch, column block) pairs, so that B = 1 at encode time still uses every thread. */
@@ -308,6 +360,10 @@ void vn_meanpool_forward(const vn_nn *nn, float *out, const float *inp, int64_t 
 
 void vn_meanpool_backward(const vn_nn *nn, float *dinp, const float *dout, int64_t B, int64_t T, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->meanpool_backward(nn->be->state, dinp, dout, B, T, C));
+        return;
+    }
     if (!dinp)
         return;
     float inv = 1.0f / (float)T;

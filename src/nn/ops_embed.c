@@ -11,36 +11,17 @@
 #include <string.h>
 
 #include "nn/ops.h"
+#include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
 /* ---- tubelet embedding ------------------------------------------------------------ */
-
-/* Rows of patches are tokens in (t, h, w) order; columns are (c, kt, kh, kw), the
- * flattening of a Conv3d weight [C, Ch, tt, p, p], so the conv is one GEMM against the
- * weight as it is stored. Each (c, kt, kh) run of p pixels is contiguous in the clip. */
-static void unfold(const vn_nn *nn, float *patches, const float *inp, int64_t B, int64_t Ch, int64_t Fr, int64_t H,
-                   int64_t W, int64_t tt, int64_t p)
-{
-    int64_t Lt = Fr / tt, Lh = H / p, Lw = W / p, L = Lt * Lh * Lw, K = Ch * tt * p * p;
-#pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (B * L * K >= VN_NN_PAR_MIN)
-    for (int64_t r = 0; r < B * L; r++) {
-        int64_t lw = r % Lw, lh = (r / Lw) % Lh, lt = (r / (Lw * Lh)) % Lt, b = r / L;
-        float *row = patches + r * K;
-        for (int64_t c = 0; c < Ch; c++)
-            for (int64_t kt = 0; kt < tt; kt++)
-                for (int64_t kh = 0; kh < p; kh++)
-                    memcpy(row + ((c * tt + kt) * p + kh) * p,
-                           inp + (((b * Ch + c) * Fr + lt * tt + kt) * H + lh * p + kh) * W + lw * p,
-                           (size_t)p * sizeof *row);
-    }
-}
 
 void vn_tubelet_forward(const vn_nn *nn, float *out, float *patches, const float *inp, const float *w,
                         const float *b, int64_t B, int64_t Ch, int64_t Fr, int64_t H, int64_t W, int64_t tt,
                         int64_t p, int64_t C)
 {
     int64_t L = (Fr / tt) * (H / p) * (W / p), K = Ch * tt * p * p;
-    unfold(nn, patches, inp, B, Ch, Fr, H, W, tt, p);
+    vn_unfold(nn, patches, inp, NULL, (H / p) * (W / p), B, Ch, Fr, H, W, tt, p);
     vn_linear_forward(nn, out, patches, w, b, B * L, K, C);
 }
 
@@ -56,6 +37,10 @@ void vn_tubelet_backward(const vn_nn *nn, float *dw, float *db, const float *dou
 VN_NN_CLONES void vn_posembed_forward(const vn_nn *nn, float *out, const float *inp, const float *pos, int64_t B,
                                       int64_t L, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->pos_add(nn->be->state, out, inp, pos, NULL, B * L, L, C));
+        return;
+    }
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (B * L * C >= VN_NN_PAR_MIN)
     for (int64_t r = 0; r < B * L; r++) {
         const float *x = inp + r * C, *pr = pos + (r % L) * C;
@@ -72,6 +57,10 @@ VN_NN_CLONES void vn_posembed_forward(const vn_nn *nn, float *out, const float *
 VN_NN_CLONES void vn_posembed_backward(const vn_nn *nn, float *dinp, float *dpos, const float *dout, int64_t B,
                                        int64_t L, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->pos_add_backward(nn->be->state, dinp, dpos, dout, NULL, B * L, L, C));
+        return;
+    }
     int64_t n = L * C;
     if (dinp) {
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (B * n >= VN_NN_PAR_MIN)
@@ -149,6 +138,10 @@ static inline float dot8(const float *restrict a, const float *restrict b, int64
 VN_NN_CLONES void vn_attnpool_forward(const vn_nn *nn, float *out, float *attn, const float *inp, const float *query,
                                       int64_t B, int64_t T, int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->attnpool_forward(nn->be->state, out, attn, inp, query, B, T, C));
+        return;
+    }
     float scale = 1.0f / sqrtf((float)C);
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (B * T * C >= VN_NN_PAR_MIN)
     for (int64_t b = 0; b < B; b++) {
@@ -191,6 +184,10 @@ VN_NN_CLONES void vn_attnpool_backward(const vn_nn *nn, float *dinp, float *dque
                                        const float *inp, const float *query, const float *attn, int64_t B, int64_t T,
                                        int64_t C)
 {
+    if (nn->dev) {
+        vn_nn_record(nn->dev->attnpool_backward(nn->be->state, dinp, dquery, dout, inp, query, attn, B, T, C));
+        return;
+    }
     float scale = 1.0f / sqrtf((float)C);
     if (dinp) {
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (B * T * C >= VN_NN_PAR_MIN)

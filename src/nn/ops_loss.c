@@ -16,11 +16,24 @@
 
 #include <math.h>
 
+#include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
 static int64_t chunk_begin(int64_t k, int64_t N)
 {
     return k * N / VN_NN_LOSS_CHUNKS;
+}
+
+/* A device loss leaves its value in backend memory; the caller wants it now, so this is
+ * the one place a step waits for the device (4 bytes per objective). NaN on failure,
+ * with the failure recorded for vn_nn_take_error. */
+static float device_loss(const vn_nn *nn, vn_status s)
+{
+    float loss = NAN;
+    if (s == VN_OK)
+        s = vn_be_download(nn->be, &loss, nn->dev_scalars, sizeof loss);
+    vn_nn_record(s);
+    return s == VN_OK ? loss : NAN;
 }
 
 static float sum_chunks(const double *part)
@@ -34,6 +47,8 @@ static float sum_chunks(const double *part)
 float vn_bce_logits_loss(const vn_nn *nn, float *dlogits, const float *logits, const float *targets, int64_t N,
                          float dloss)
 {
+    if (nn->dev)
+        return device_loss(nn, nn->dev->bce_logits(nn->be->state, nn->dev_scalars, dlogits, logits, targets, N, dloss));
     double part[VN_NN_LOSS_CHUNKS];
     float scale = dloss / (float)N;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N >= VN_NN_PAR_MIN)
@@ -73,6 +88,8 @@ static float ce_row(float *g, const float *x, int64_t K, int32_t label, float sc
 float vn_softmax_ce_loss(const vn_nn *nn, float *dlogits, const float *logits, const int32_t *labels, int64_t N,
                          int64_t K, float dloss)
 {
+    if (nn->dev)
+        return device_loss(nn, nn->dev->softmax_ce(nn->be->state, nn->dev_scalars, dlogits, logits, labels, N, K, dloss));
     double part[VN_NN_LOSS_CHUNKS];
     float scale = dloss / (float)N;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * K >= VN_NN_PAR_MIN)
@@ -88,6 +105,8 @@ float vn_softmax_ce_loss(const vn_nn *nn, float *dlogits, const float *logits, c
 float vn_infonce_loss(const vn_nn *nn, float *dq, float *dk, const float *q, const float *k, const int32_t *pos,
                       int64_t N, int64_t M, int64_t D, float tau, float dloss, float *scratch)
 {
+    if (nn->dev)
+        return device_loss(nn, nn->dev->infonce(nn->be->state, nn->dev_scalars, dq, dk, q, k, pos, N, M, D, tau, dloss, scratch));
     /* scratch[N, M] = q k^T / tau, then overwritten row by row with dL/dlogits. */
     vn_gemm_desc d = vn_gemm_desc_plain(0, 1, N, M, D);
     d.alpha = 1.0f / tau;
@@ -145,6 +164,8 @@ VN_NN_CLONES static void ln_target_row(float *restrict y, const float *restrict 
 static float ln_target_loss(const vn_nn *nn, float *dpred, const float *pred, const float *target, int64_t N,
                             int64_t C, float dloss, float *scratch, int p)
 {
+    if (nn->dev)
+        return device_loss(nn, nn->dev->ln_target(nn->be->state, p == 2, nn->dev_scalars, dpred, pred, target, N, C, dloss, scratch));
     double part[VN_NN_LOSS_CHUNKS];
     float scale = dloss / ((float)N * (float)C);
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * C >= VN_NN_PAR_MIN)

@@ -5,17 +5,14 @@
 
 #include <math.h>
 
+#include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
-/* The scalars torch computes in Python doubles and hands to float kernels. */
-typedef struct adamw_scalars {
-    float decay, w1, b2, w2, step_size, bc2_sqrt, eps;
-} adamw_scalars;
 
 /* sqrtf's errno branch (ISO C keeps -fmath-errno, and neither the optimize pragma nor
  * the attribute reach the clones) leaves this loop scalar; at 28 bytes of traffic per
  * element it is close to memory-bound anyway. */
-VN_NN_CLONES static void adamw_range(const vn_param_group *g, const adamw_scalars *sc, int64_t lo, int64_t hi)
+VN_NN_CLONES static void adamw_range(const vn_param_group *g, const vn_adamw_scalars *sc, int64_t lo, int64_t hi)
 {
     float *restrict p = g->param, *restrict m = g->m, *restrict v = g->v;
     const float *restrict gr = g->grad;
@@ -44,7 +41,7 @@ void vn_adamw_step(const vn_nn *nn, const vn_param_group *groups, int n_groups, 
     double bc1 = 1.0 - pow(hp->beta1, (double)step), bc2 = 1.0 - pow(hp->beta2, (double)step);
     for (int gi = 0; gi < n_groups; gi++) {
         const vn_param_group *g = &groups[gi];
-        adamw_scalars sc = {
+        vn_adamw_scalars sc = {
             .decay = (float)(1.0 - lr * g->weight_decay),
             .w1 = (float)(1.0 - hp->beta1),
             .b2 = (float)hp->beta2,
@@ -53,6 +50,10 @@ void vn_adamw_step(const vn_nn *nn, const vn_param_group *groups, int n_groups, 
             .bc2_sqrt = (float)sqrt(bc2),
             .eps = (float)hp->eps,
         };
+        if (nn->dev) {
+            vn_nn_record(nn->dev->adamw(nn->be->state, g->param, g->grad, g->m, g->v, g->n, &sc));
+            continue;
+        }
         int64_t nb = (g->n + OPT_BLOCK - 1) / OPT_BLOCK;
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (nb > 1)
         for (int64_t blk = 0; blk < nb; blk++) {
@@ -91,8 +92,27 @@ VN_NN_CLONES static double sumsq_range(const float *restrict x, int64_t lo, int6
  * thread count. */
 #define NORM_CHUNKS 64
 
+/* On a device the norm never leaves it until the end: the groups' squares accumulate
+ * into a device double, clip_scale reads it there, and one download reports it. */
+static double clip_on_device(const vn_nn *nn, const vn_param_group *groups, int n_groups, double max_norm)
+{
+    double *acc = (double *)(void *)nn->dev_scalars;
+    double total = NAN;
+    vn_status s = nn->dev->fill(nn->be->state, nn->dev_scalars, 2, 0.0f);
+    for (int gi = 0; gi < n_groups && s == VN_OK; gi++)
+        s = nn->dev->sumsq(nn->be->state, acc, groups[gi].grad, groups[gi].n);
+    for (int gi = 0; gi < n_groups && s == VN_OK && isfinite(max_norm); gi++)
+        s = nn->dev->clip_scale(nn->be->state, groups[gi].grad, groups[gi].n, acc, max_norm);
+    if (s == VN_OK)
+        s = vn_be_download(nn->be, &total, acc, sizeof total);
+    vn_nn_record(s);
+    return s == VN_OK ? sqrt(total) : NAN;
+}
+
 double vn_clip_grad_norm(const vn_nn *nn, const vn_param_group *groups, int n_groups, double max_norm)
 {
+    if (nn->dev)
+        return clip_on_device(nn, groups, n_groups, max_norm);
     double total = 0.0;
     for (int gi = 0; gi < n_groups; gi++) {
         const vn_param_group *g = &groups[gi];

@@ -38,7 +38,12 @@ struct vn_predictor_acts {
     vn_enc_stack stack;
     vn_enc_work work;
     float *ctx;                         /* the caller's ctx, copied for the embed's backward */
-    float *emb;                         /* [N*Kc, Dp] */
+    float *emb;                         /* [N*Kc + 1, Dp]: the embedded context, then mask_token */
+    /* row indices, built on the host (h_*) and used from engine memory: the source row
+     * in emb of each stack input row, its positional row, the target rows and the
+     * context rows of the stack */
+    int32_t *h_src, *h_pos, *h_tgt, *h_ctx;
+    int32_t *src_idx, *pos_idx, *tgt_idx, *ctx_idx;
     float *xt, *fin, *fin_mean, *fin_rstd; /* target rows of the stack output, and normed */
     float *dfin, *dxt, *dx, *demb;
 };
@@ -148,21 +153,31 @@ static vn_status build_params(vn_predictor *p)
     p->proj_b = VECTOR(VN_ENC_INIT_ZERO, D) "predictor_proj.bias");
     if (st)
         return st;
-    p->arena = aligned_alloc(64, (size_t)(((p->n_floats * 4) + 63) & ~(int64_t)63));
-    p->pos = malloc((size_t)(p->L * Dp) * sizeof(float));
-    if (!p->arena || !p->pos)
+    /* drawn on the host, then moved to engine memory */
+    int64_t n_host = p->n_floats > p->L * Dp ? p->n_floats : p->L * Dp;
+    float *host = calloc((size_t)n_host, sizeof(float));
+    p->arena = vn_nn_alloc(&p->nn, p->n_floats);
+    p->pos = vn_nn_alloc(&p->nn, p->L * Dp);
+    (void)vn_nn_take_error();
+    if (!host || !p->arena || !p->pos) {
+        free(host);
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_predictor_create: out of memory for %lld parameters",
                         (long long)p->n_floats);
-    memset(p->arena, 0, (size_t)p->n_floats * sizeof(float));
+    }
     for (int i = 0; i < p->n_params; i++) {
         /* The block names repeat the encoder's: a prefixed stream keeps a predictor made
          * with the encoder's seed from starting with the encoder's block weights. */
         char stream[VN_ENC_NAME_MAX + 16];
         snprintf(stream, sizeof stream, "predictor.%s", p->params[i].name);
-        vn_enc_param_fill(&p->params[i], p->cfg.seed, p->cfg.init_std, stream, p->arena + p->params[i].offset);
+        vn_enc_param_fill(&p->params[i], p->cfg.seed, p->cfg.init_std, stream, host + p->params[i].offset);
     }
-    vn_sincos3d_table(p->pos, p->cfg.F, p->cfg.Lh, p->cfg.Lw, Dp);
-    return VN_OK;
+    st = vn_nn_upload(&p->nn, p->arena, host, (size_t)p->n_floats * sizeof(float));
+    if (!st) {
+        vn_sincos3d_table(host, p->cfg.F, p->cfg.Lh, p->cfg.Lw, Dp);
+        st = vn_nn_upload(&p->nn, p->pos, host, (size_t)(p->L * Dp) * sizeof(float));
+    }
+    free(host);
+    return st;
 }
 
 vn_status vn_predictor_create(vn_predictor **out, const vn_nn *nn, const vn_predictor_config *cfg)
@@ -202,8 +217,8 @@ void vn_predictor_destroy(vn_predictor *p)
     if (!p)
         return;
     free(p->params);
-    free(p->arena);
-    free(p->pos);
+    vn_nn_free(&p->nn, p->arena);
+    vn_nn_free(&p->nn, p->pos);
     free(p->blocks);
     free(p);
 }
@@ -213,6 +228,16 @@ float *vn_predictor_params(vn_predictor *p, int64_t *n_floats)
     if (n_floats)
         *n_floats = p->n_floats;
     return p->arena;
+}
+
+float **vn_predictor_arena_slot(vn_predictor *p)
+{
+    return &p->arena;
+}
+
+void vn_predictor_set_precision(vn_predictor *p, vn_gemm_precision g)
+{
+    p->nn.precision = g;
 }
 
 int vn_predictor_param_count(const vn_predictor *p)
@@ -251,7 +276,11 @@ static void acts_layout(vn_predictor_acts *a, vn_enc_bump *m)
     int64_t Nb = a->max_batch, T = a->max_ctx + a->max_tgt, rows = Nb * T;
     int64_t nc = Nb * a->max_ctx, nt = Nb * a->max_tgt;
     a->ctx = vn_enc_take(m, nc * D);
-    a->emb = vn_enc_take(m, nc * Dp);
+    a->emb = vn_enc_take(m, (nc + 1) * Dp);
+    a->src_idx = (int32_t *)vn_enc_take(m, rows);
+    a->pos_idx = (int32_t *)vn_enc_take(m, rows);
+    a->tgt_idx = (int32_t *)vn_enc_take(m, nt);
+    a->ctx_idx = (int32_t *)vn_enc_take(m, nc);
     a->stack = (vn_enc_stack){p->blocks, (int)p->cfg.depth, 0, Nb, 1, T, T, NULL, a->blk};
     vn_enc_stack_layout(&a->stack, m, Dp, H, NH);
     a->xt = vn_enc_take(m, nt * Dp);
@@ -293,10 +322,17 @@ vn_status vn_predictor_acts_create(const vn_predictor *p, int64_t max_batch, int
     a->max_ctx = max_ctx;
     a->max_tgt = max_tgt;
     a->blk = calloc((size_t)p->cfg.depth, sizeof *a->blk);
+    int64_t rows = max_batch * (max_ctx + max_tgt);
+    a->h_src = malloc((size_t)(2 * rows + max_batch * (max_ctx + max_tgt)) * sizeof(int32_t));
+    if (a->h_src) {
+        a->h_pos = a->h_src + rows;
+        a->h_tgt = a->h_pos + rows;
+        a->h_ctx = a->h_tgt + max_batch * max_tgt;
+    }
     vn_enc_bump m = {NULL, 0};
     acts_layout(a, &m);
-    if (a->blk)
-        a->arena = aligned_alloc(64, (size_t)m.used * sizeof(float));
+    if (a->blk && a->h_src)
+        a->arena = vn_nn_alloc(&p->nn, m.used);
     if (!a->arena) {
         vn_predictor_acts_destroy(a);
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_predictor_acts_create: out of memory for %lld activation floats",
@@ -312,8 +348,9 @@ void vn_predictor_acts_destroy(vn_predictor_acts *a)
 {
     if (!a)
         return;
-    free(a->arena);
+    vn_nn_free(&a->p->nn, a->arena);
     free(a->blk);
+    free(a->h_src);
     free(a);
 }
 
@@ -369,33 +406,37 @@ vn_status vn_predictor_forward(const vn_predictor *p, vn_predictor_acts *a, cons
     a->Kt = Kt;
     a->stack.B = N;
     a->stack.T = a->stack.S = T;
-    memcpy(a->ctx, ctx, (size_t)(N * Kc * D) * sizeof(float));
-    vn_linear_forward(nn, a->emb, a->ctx, P + p->embed_w, P + p->embed_b, N * Kc, D, Dp);
-    const float *mask = P + p->mask;
-    float *x0 = a->stack.x0;
+    /* Stack input row (n, i): the embedded context token i < Kc, else mask_token (kept
+     * as row N*Kc of emb), plus the sin-cos row of its grid position. */
     for (int64_t r = 0; r < N * T; r++) {
         int64_t n = r / T, i = r % T;
-        int ctx_row = i < Kc;
-        const float *src = ctx_row ? a->emb + (n * Kc + i) * Dp : mask;
-        const float *pe = p->pos + (ctx_row ? ctx_pos[n * Kc + i] : tgt_pos[n * Kt + i - Kc]) * (int64_t)Dp;
-        float *o = x0 + r * Dp;
-        for (int64_t c = 0; c < Dp; c++)
-            o[c] = src[c] + pe[c];
+        a->h_src[r] = (int32_t)(i < Kc ? n * Kc + i : N * Kc);
+        a->h_pos[r] = i < Kc ? ctx_pos[n * Kc + i] : tgt_pos[n * Kt + i - Kc];
     }
+    for (int64_t n = 0; n < N; n++) {
+        for (int64_t j = 0; j < Kt; j++)
+            a->h_tgt[n * Kt + j] = (int32_t)(n * T + Kc + j);
+        for (int64_t i = 0; i < Kc; i++)
+            a->h_ctx[n * Kc + i] = (int32_t)(n * T + i);
+    }
+    if ((st = vn_nn_upload_async(nn, a->src_idx, a->h_src, (size_t)(N * T) * sizeof(int32_t))) ||
+        (st = vn_nn_upload_async(nn, a->pos_idx, a->h_pos, (size_t)(N * T) * sizeof(int32_t))) ||
+        (st = vn_nn_upload_async(nn, a->tgt_idx, a->h_tgt, (size_t)(N * Kt) * sizeof(int32_t))) ||
+        (st = vn_nn_upload_async(nn, a->ctx_idx, a->h_ctx, (size_t)(N * Kc) * sizeof(int32_t))))
+        return vn_error_prefix(st, "vn_predictor_forward: ");
+    vn_nn_copy(nn, a->ctx, ctx, N * Kc * D);
+    vn_linear_forward(nn, a->emb, a->ctx, P + p->embed_w, P + p->embed_b, N * Kc, D, Dp);
+    vn_nn_copy(nn, a->emb + N * Kc * Dp, P + p->mask, Dp);
+    float *x0 = a->stack.x0;
+    vn_nn_gather_rows(nn, x0, a->emb, a->src_idx, N * T, Dp);
+    vn_pos_add_rows(nn, x0, x0, p->pos, a->pos_idx, N * T, p->L, Dp);
     vn_enc_net net = net_of(p);
     vn_enc_stack_forward(&net, &a->stack, &a->work);
-    const float *x2 = a->stack.blk[p->cfg.depth - 1].x2;
-    for (int64_t n = 0; n < N; n++)
-        memcpy(a->xt + n * Kt * Dp, x2 + (n * T + Kc) * Dp, (size_t)(Kt * Dp) * sizeof(float));
+    vn_nn_gather_rows(nn, a->xt, a->stack.blk[p->cfg.depth - 1].x2, a->tgt_idx, N * Kt, Dp);
     vn_layernorm_forward(nn, a->fin, a->fin_mean, a->fin_rstd, a->xt, P + p->norm_w, P + p->norm_b, N * Kt, Dp);
     vn_linear_forward(nn, pred, a->fin, P + p->proj_w, P + p->proj_b, N * Kt, Dp, D);
     st = vn_nn_take_error();
     return st == VN_OK ? VN_OK : vn_error_prefix(st, "vn_predictor_forward: ");
-}
-
-static void zero(float *x, int64_t n)
-{
-    memset(x, 0, (size_t)n * sizeof *x);
 }
 
 vn_status vn_predictor_backward(const vn_predictor *p, vn_predictor_acts *a, const float *dpred, float *grads,
@@ -414,29 +455,22 @@ vn_status vn_predictor_backward(const vn_predictor *p, vn_predictor_acts *a, con
     const float *P = p->arena;
     float *G = grads;
     int64_t N = a->N, Kc = a->Kc, Kt = a->Kt, T = Kc + Kt, D = p->D, Dp = p->Dp;
-    zero(a->dfin, N * Kt * Dp);
+    vn_nn_zero(nn, a->dfin, N * Kt * Dp);
     vn_linear_backward(nn, a->dfin, G + p->proj_w, G + p->proj_b, dpred, a->fin, P + p->proj_w, N * Kt, Dp, D);
-    zero(a->dxt, N * Kt * Dp);
+    vn_nn_zero(nn, a->dxt, N * Kt * Dp);
     vn_layernorm_backward(nn, a->dxt, G + p->norm_w, G + p->norm_b, a->dfin, a->xt, P + p->norm_w, a->fin_mean,
                           a->fin_rstd, N * Kt, Dp);
     /* only the target rows reach the output; the context rows' gradient enters through
      * attention inside the stack */
-    zero(a->dx, N * T * Dp);
-    for (int64_t n = 0; n < N; n++)
-        memcpy(a->dx + (n * T + Kc) * Dp, a->dxt + n * Kt * Dp, (size_t)(Kt * Dp) * sizeof(float));
+    vn_nn_zero(nn, a->dx, N * T * Dp);
+    vn_nn_scatter_add_rows(nn, a->dx, a->dxt, a->tgt_idx, N * Kt, Dp);
     vn_enc_net net = net_of(p);
     vn_enc_stack_backward(&net, &a->stack, &a->work, a->dx, grads);
-    /* every target query is the same mask_token: its gradient sums the target rows, in
-     * row order so that it is deterministic */
-    float *gm = G + p->mask;
-    for (int64_t n = 0; n < N; n++) {
-        memcpy(a->demb + n * Kc * Dp, a->dx + n * T * Dp, (size_t)(Kc * Dp) * sizeof(float));
-        for (int64_t j = Kc; j < T; j++) {
-            const float *g = a->dx + (n * T + j) * Dp;
-            for (int64_t c = 0; c < Dp; c++)
-                gm[c] += g[c];
-        }
-    }
+    /* every target query is the same mask_token: its gradient sums the target rows (in
+     * row order, which the indexed positional backward keeps); dxt is free to hold them */
+    vn_nn_gather_rows(nn, a->dxt, a->dx, a->tgt_idx, N * Kt, Dp);
+    vn_pos_add_rows_backward(nn, NULL, G + p->mask, a->dxt, NULL, N * Kt, 1, Dp);
+    vn_nn_gather_rows(nn, a->demb, a->dx, a->ctx_idx, N * Kc, Dp);
     vn_linear_backward(nn, d_ctx, G + p->embed_w, G + p->embed_b, a->demb, a->ctx, P + p->embed_w, N * Kc, D, Dp);
     vn_status st = vn_nn_take_error();
     return st == VN_OK ? VN_OK : vn_error_prefix(st, "vn_predictor_backward: ");

@@ -37,6 +37,10 @@ vn_status vn_predictor_create(vn_predictor **out, const vn_nn *nn, const vn_pred
 void vn_predictor_destroy(vn_predictor *p);
 
 float *vn_predictor_params(vn_predictor *p, int64_t *n_floats);
+/* The field holding the arena, for a checkpoint that stages it through host memory. */
+float **vn_predictor_arena_slot(vn_predictor *p);
+/* The GEMM precision the predictor's ops ask for. */
+void vn_predictor_set_precision(vn_predictor *p, vn_gemm_precision g);
 int vn_predictor_param_count(const vn_predictor *p);
 /* name, shape (up to VN_MAX_DIMS), offset into the arena, and whether AdamW decays it
  * (weights of linear layers: 1; biases, norms, mask_token: 0). Any output may be NULL. */

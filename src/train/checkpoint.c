@@ -38,19 +38,70 @@ static void fingerprint(const vn_trainer *tr, char *buf, size_t cap)
              (double)o->future_tau, (long long)tr->heads.K);
 }
 
-/* The arenas a resume overwrites, for restoring them when a file turns out bad. */
-static int state_arenas(vn_trainer *tr, float **p, int64_t *n)
+/* Where the arenas of the trainer state live (the fields holding them), and their
+ * sizes: what a checkpoint writes and a resume overwrites. */
+static int state_slots(vn_trainer *tr, float ***slot, int64_t *n)
 {
     int k = 0;
-    p[k] = vn_encoder_params(tr->enc, &n[k]);
-    k++;
-    p[k] = tr->m, n[k++] = tr->n_params;
-    p[k] = tr->v, n[k++] = tr->n_params;
-    p[k] = tr->heads.arena, n[k++] = tr->heads.n_floats;
-    p[k] = tr->heads.m, n[k++] = tr->heads.n_floats;
-    p[k] = tr->heads.v, n[k++] = tr->heads.n_floats;
-    k += vn_train_jepa_arenas(tr, p + k, n + k, 4);
+    slot[k] = &tr->enc->arena, n[k++] = tr->enc->n_floats;
+    slot[k] = &tr->m, n[k++] = tr->n_params;
+    slot[k] = &tr->v, n[k++] = tr->n_params;
+    slot[k] = &tr->heads.arena, n[k++] = tr->heads.n_floats;
+    slot[k] = &tr->heads.m, n[k++] = tr->heads.n_floats;
+    slot[k] = &tr->heads.v, n[k++] = tr->heads.n_floats;
+    k += vn_train_jepa_slots(tr, slot + k, n + k, 4);
     return k;
+}
+
+#define MAX_SLOTS 16
+
+/* A checkpoint reads and writes host memory. On a device the state arenas are swapped
+ * for host copies for the duration (stage_in), and swapped back (stage_out), uploading
+ * the host copies first when a resume has filled them. On the host this is nothing. */
+typedef struct staged {
+    int k;
+    float **slot[MAX_SLOTS];
+    float *device[MAX_SLOTS];
+    int64_t n[MAX_SLOTS];
+} staged;
+
+static vn_status stage_out(vn_trainer *tr, staged *sg, int upload)
+{
+    vn_status st = VN_OK;
+    for (int i = 0; i < sg->k; i++) {
+        float *host = *sg->slot[i];
+        *sg->slot[i] = sg->device[i];
+        if (upload && !st)
+            st = vn_nn_upload(&tr->nn, sg->device[i], host, (size_t)sg->n[i] * sizeof(float));
+        free(host);
+    }
+    sg->k = 0;
+    return st;
+}
+
+static vn_status stage_in(vn_trainer *tr, staged *sg)
+{
+    sg->k = 0;
+    if (!tr->nn.dev)
+        return VN_OK;
+    float **slot[MAX_SLOTS];
+    int64_t n[MAX_SLOTS];
+    int k = state_slots(tr, slot, n);
+    for (int i = 0; i < k; i++) {
+        float *host = malloc((size_t)(n[i] > 0 ? n[i] : 1) * sizeof(float));
+        vn_status st = host ? vn_nn_download(&tr->nn, host, *slot[i], (size_t)n[i] * sizeof(float))
+                            : vn_error(VN_ERR_OUT_OF_MEMORY, "out of memory for a host copy of the trainer state");
+        if (st) {
+            free(host);
+            stage_out(tr, sg, 0);
+            return st;
+        }
+        sg->slot[sg->k] = slot[i];
+        sg->device[sg->k] = *slot[i];
+        sg->n[sg->k++] = n[i];
+        *slot[i] = host;
+    }
+    return VN_OK;
 }
 
 static vn_status add_i64_meta(vn_st_writer *w, const char *key, int64_t v)
@@ -91,9 +142,14 @@ static vn_status heads_tensors(vn_trainer *tr, vn_st_writer *w, const vn_st_file
 static vn_status write_state(vn_trainer *tr, const char *path)
 {
     vn_st_writer *w = NULL;
-    vn_status st = vn_st_writer_create(&w);
+    staged sg;
+    vn_status st = stage_in(tr, &sg);
     if (st)
         return st;
+    if ((st = vn_st_writer_create(&w))) {
+        stage_out(tr, &sg, 0);
+        return st;
+    }
     char cfg[2048], fp[2048];
     int64_t n = 0, rng_shape[1] = {4};
     int64_t rng_words[4];
@@ -114,6 +170,7 @@ static vn_status write_state(vn_trainer *tr, const char *path)
         !(tr->jepa && (st = vn_train_jepa_add_tensors(tr, w))))
         st = vn_st_writer_write(w, path);
     vn_st_writer_free(w);
+    stage_out(tr, &sg, 0);
     return st;
 }
 
@@ -242,10 +299,18 @@ vn_status vn_trainer_resume(vn_trainer *tr, const char *dir)
         return vn_error_prefix(st, "vn_trainer_resume: ");
     }
     /* all or nothing: the arenas are restored if any tensor is missing or malformed */
-    float *p[16];
-    int64_t n[16];
-    int k = state_arenas(tr, p, n);
-    float *backup[16] = {0};
+    staged sg;
+    if ((st = stage_in(tr, &sg))) {
+        vn_st_close(f);
+        free(path);
+        return vn_error_prefix(st, "vn_trainer_resume: ");
+    }
+    float **slot[MAX_SLOTS], *p[MAX_SLOTS];
+    int64_t n[MAX_SLOTS];
+    int k = state_slots(tr, slot, n);
+    for (int i = 0; i < k; i++)
+        p[i] = *slot[i];
+    float *backup[MAX_SLOTS] = {0};
     int ok = 1;
     for (int i = 0; i < k; i++) {
         backup[i] = malloc((size_t)(n[i] > 0 ? n[i] : 1) * sizeof(float));
@@ -276,6 +341,8 @@ vn_status vn_trainer_resume(vn_trainer *tr, const char *dir)
     }
     for (int i = 0; i < k; i++)
         free(backup[i]);
+    vn_status up = stage_out(tr, &sg, 1);
+    st = st ? st : up;
     vn_st_close(f);
     free(path);
     return st ? vn_error_prefix(st, "vn_trainer_resume: ") : VN_OK;

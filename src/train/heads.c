@@ -39,9 +39,11 @@ static void linear(vn_train_heads *h, const char *prefix, int64_t out, int64_t i
     *b = add(h, name, out, 0, 0);
 }
 
-vn_status vn_train_heads_build(vn_train_heads *h, const float *weights, int64_t D, int64_t K, uint64_t seed)
+vn_status vn_train_heads_build(vn_train_heads *h, const vn_nn *nn, const float *weights, int64_t D, int64_t K,
+                               uint64_t seed)
 {
     memset(h, 0, sizeof *h);
+    h->nn = nn;
     h->aot_w = h->aot_b = h->order_w = h->order_b = -1;
     h->fut_w1 = h->fut_b1 = h->fut_w2 = h->fut_b2 = h->label_w = h->label_b = -1;
     h->D = D;
@@ -60,14 +62,20 @@ vn_status vn_train_heads_build(vn_train_heads *h, const float *weights, int64_t 
     if (weights[VN_OBJECTIVE_LABEL] > 0)
         linear(h, "heads.label", K, D, &h->label_w, &h->label_b);
     int64_t n = h->n_floats > 0 ? h->n_floats : 1;
-    h->arena = calloc((size_t)n, sizeof(float));
-    h->grad = calloc((size_t)n, sizeof(float));
-    h->m = calloc((size_t)n, sizeof(float));
-    h->v = calloc((size_t)n, sizeof(float));
-    if (!h->arena || !h->grad || !h->m || !h->v) {
+    float *host = calloc((size_t)n, sizeof(float));
+    h->arena = vn_nn_alloc(nn, n);
+    h->grad = vn_nn_alloc(nn, n);
+    h->m = vn_nn_alloc(nn, n);
+    h->v = vn_nn_alloc(nn, n);
+    (void)vn_nn_take_error();
+    if (!host || !h->arena || !h->grad || !h->m || !h->v) {
+        free(host);
         vn_train_heads_free(h);
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of memory for the heads");
     }
+    vn_nn_zero(nn, h->grad, n);
+    vn_nn_zero(nn, h->m, n);
+    vn_nn_zero(nn, h->v, n);
     /* timm's trunc_normal_(std=0.02) for weights, zero biases */
     vn_rng r;
     vn_rng_seed(&r, seed, 0x6865616473ULL);
@@ -80,18 +88,24 @@ vn_status vn_train_heads_build(vn_train_heads *h, const float *weights, int64_t 
             do
                 z = vn_rng_normal(&r);
             while (fabs(z) > 2.0);
-            h->arena[p->offset + j] = (float)(0.02 * z);
+            host[p->offset + j] = (float)(0.02 * z);
         }
     }
-    return VN_OK;
+    vn_status st = vn_nn_upload(nn, h->arena, host, (size_t)n * sizeof(float));
+    free(host);
+    if (st == VN_OK)
+        st = vn_nn_take_error();
+    return st;
 }
 
 void vn_train_heads_free(vn_train_heads *h)
 {
     free(h->params);
-    free(h->arena);
-    free(h->grad);
-    free(h->m);
-    free(h->v);
+    if (h->nn) {
+        vn_nn_free(h->nn, h->arena);
+        vn_nn_free(h->nn, h->grad);
+        vn_nn_free(h->nn, h->m);
+        vn_nn_free(h->nn, h->v);
+    }
     memset(h, 0, sizeof *h);
 }

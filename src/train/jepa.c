@@ -26,7 +26,8 @@ struct vn_train_jepa {
     int64_t F, Lh, Lw, S, n_mask, n_keep;
     int32_t *keep, *masked, *ctx_pos, *tgt_pos;
     unsigned char *mask_scratch;
-    float *ctx_tok, *d_ctx, *tgt_full, *tgt_sel, *pred_out, *dpred, *scratch;
+    float *ctx_tok, *d_ctx, *tgt_full, *tgt_sel, *pred_out, *dpred, *scratch; /* engine memory */
+    int32_t *tgt_rows, *tgt_rows_dev; /* [B * Kt] the target tokens' rows in tgt_full */
 };
 
 void vn_train_tube_masks(vn_rng *rng, int64_t B, int64_t Lh, int64_t Lw, int64_t n_mask, int32_t *keep,
@@ -81,6 +82,14 @@ void vn_train_tube_masks(vn_rng *rng, int64_t B, int64_t Lh, int64_t Lw, int64_t
             goto oom;                                                                  \
     } while (0)
 
+/* A zeroed engine buffer of n floats. */
+#define ENGINE(ptr, n)                                                                 \
+    do {                                                                               \
+        if (!((ptr) = vn_nn_alloc(&tr->nn, (n))))                                      \
+            goto oom;                                                                  \
+        vn_nn_zero(&tr->nn, (ptr), (n));                                               \
+    } while (0)
+
 vn_status vn_train_jepa_setup(vn_trainer *tr)
 {
     struct vn_train_jepa *j = calloc(1, sizeof *j);
@@ -105,7 +114,7 @@ vn_status vn_train_jepa_setup(vn_trainer *tr)
         return vn_error_prefix(st, "vn_trainer_create: the jepa target encoder: ");
     int64_t n = 0;
     const float *online = vn_encoder_params(tr->enc, &n);
-    memcpy(vn_encoder_params(j->target, &n), online, (size_t)n * sizeof(float));
+    vn_nn_copy(&tr->nn, vn_encoder_params(j->target, &n), online, n);
     if ((st = vn_encoder_acts_create(j->target, tr->B, &j->target_acts)))
         return st;
     vn_predictor_config pc = {tr->D, tr->opt.predictor_dim, tr->opt.predictor_depth, tr->opt.predictor_heads, 4.0f,
@@ -116,23 +125,27 @@ vn_status vn_train_jepa_setup(vn_trainer *tr)
     int64_t B = tr->B, F = j->F, D = tr->D, Kc = F * j->n_keep, Kt = F * j->n_mask;
     if ((st = vn_predictor_acts_create(j->pred, B, Kc, Kt, &j->pred_acts)))
         return st;
-    TAKE(j->pred_grad, j->pred_floats);
-    TAKE(j->pred_m, j->pred_floats);
-    TAKE(j->pred_v, j->pred_floats);
     TAKE(j->keep, B * j->n_keep);
     TAKE(j->masked, B * j->n_mask);
     TAKE(j->mask_scratch, j->S);
     TAKE(j->ctx_pos, B * Kc);
     TAKE(j->tgt_pos, B * Kt);
-    TAKE(j->ctx_tok, B * Kc * D);
-    TAKE(j->d_ctx, B * Kc * D);
-    TAKE(j->tgt_full, B * F * j->S * D);
-    TAKE(j->tgt_sel, B * Kt * D);
-    TAKE(j->pred_out, B * Kt * D);
-    TAKE(j->dpred, B * Kt * D);
-    TAKE(j->scratch, B * Kt * D);
-    return VN_OK;
+    TAKE(j->tgt_rows, B * Kt);
+    ENGINE(j->pred_grad, j->pred_floats);
+    ENGINE(j->pred_m, j->pred_floats);
+    ENGINE(j->pred_v, j->pred_floats);
+    ENGINE(j->ctx_tok, B * Kc * D);
+    ENGINE(j->d_ctx, B * Kc * D);
+    ENGINE(j->tgt_full, B * F * j->S * D);
+    ENGINE(j->tgt_sel, B * Kt * D);
+    ENGINE(j->pred_out, B * Kt * D);
+    ENGINE(j->dpred, B * Kt * D);
+    ENGINE(j->scratch, B * Kt * D);
+    if ((st = vn_train_twin(tr, (void **)&j->tgt_rows_dev, j->tgt_rows, (size_t)(B * Kt) * sizeof(int32_t))))
+        return st;
+    return vn_nn_take_error();
 oom:
+    (void)vn_nn_take_error();
     return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of memory for jepa's buffers");
 }
 
@@ -148,7 +161,9 @@ void vn_train_jepa_free(vn_trainer *tr)
     float *f[] = {j->pred_grad, j->pred_m, j->pred_v, j->ctx_tok, j->d_ctx, j->tgt_full, j->tgt_sel,
                   j->pred_out, j->dpred, j->scratch};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        free(f[i]);
+        vn_nn_free(&tr->nn, f[i]);
+    vn_train_free_twin(tr, j->tgt_rows_dev, j->tgt_rows);
+    free(j->tgt_rows);
     free(j->keep);
     free(j->masked);
     free(j->mask_scratch);
@@ -171,25 +186,28 @@ vn_status vn_train_jepa(vn_trainer *tr, vn_rng *rng, int backward, float *loss)
             for (int64_t k = 0; k < nm; k++)
                 j->tgt_pos[b * Kt + f * nm + k] = (int32_t)(f * S + j->masked[b * nm + k]);
         }
-    vn_train_input_forward(tr);
-    vn_status st = vn_encoder_forward_masked(j->target, j->target_acts, tr->input, B, NULL, S, j->tgt_full);
-    if (st)
-        return vn_error_prefix(st, "jepa target: ");
     for (int64_t b = 0; b < B; b++)
         for (int64_t t = 0; t < Kt; t++)
-            memcpy(j->tgt_sel + (b * Kt + t) * D, j->tgt_full + (b * F * S + j->tgt_pos[b * Kt + t]) * D,
-                   (size_t)D * sizeof(float));
+            j->tgt_rows[b * Kt + t] = (int32_t)(b * F * S + j->tgt_pos[b * Kt + t]);
+    vn_status st = vn_train_input_forward(tr);
+    if (!st)
+        st = vn_train_upload(tr, j->tgt_rows_dev, j->tgt_rows, (size_t)(B * Kt) * sizeof(int32_t));
+    if (!st)
+        st = vn_encoder_forward_masked(j->target, j->target_acts, tr->input, B, NULL, S, j->tgt_full);
+    if (st)
+        return vn_error_prefix(st, "jepa target: ");
+    vn_nn_gather_rows(&tr->nn, j->tgt_sel, j->tgt_full, j->tgt_rows_dev, B * Kt, D);
     if ((st = vn_encoder_forward_masked(tr->enc, tr->acts, tr->input, B, j->keep, nk, j->ctx_tok)))
         return vn_error_prefix(st, "jepa context: ");
     if ((st = vn_predictor_forward(j->pred, j->pred_acts, j->ctx_tok, j->ctx_pos, Kc, j->tgt_pos, Kt, B,
                                    j->pred_out)))
         return vn_error_prefix(st, "jepa predictor: ");
-    memset(j->dpred, 0, (size_t)(B * Kt * D) * sizeof(float));
+    vn_nn_zero(&tr->nn, j->dpred, B * Kt * D);
     *loss = vn_l1_ln_target_loss(&tr->nn, j->dpred, j->pred_out, j->tgt_sel, B * Kt, D, tr->w[VN_OBJECTIVE_JEPA],
                                  j->scratch);
     if ((st = vn_nn_take_error()) != VN_OK || !backward)
         return st;
-    memset(j->d_ctx, 0, (size_t)(B * Kc * D) * sizeof(float));
+    vn_nn_zero(&tr->nn, j->d_ctx, B * Kc * D);
     if ((st = vn_predictor_backward(j->pred, j->pred_acts, j->dpred, j->pred_grad, j->d_ctx)))
         return vn_error_prefix(st, "jepa predictor: ");
     return vn_encoder_backward_tokens(tr->enc, tr->acts, j->d_ctx, tr->grad);
@@ -200,14 +218,19 @@ void vn_train_jepa_ema(vn_trainer *tr)
     struct vn_train_jepa *j = tr->jepa;
     double frac = (double)tr->step / (double)tr->opt.total_steps;
     frac = frac > 1 ? 1 : frac;
-    float m = (float)(tr->opt.ema_start + (tr->opt.ema_end - tr->opt.ema_start) * frac), om = 1.0f - m;
+    float m = (float)(tr->opt.ema_start + (tr->opt.ema_end - tr->opt.ema_start) * frac);
     int64_t n = 0;
     float *t = vn_encoder_params(j->target, &n);
     const float *o = vn_encoder_params(tr->enc, &n);
-    int nt = tr->nn.n_threads;
-#pragma omp parallel for schedule(static) num_threads(nt)
-    for (int64_t i = 0; i < n; i++)
-        t[i] = m * t[i] + om * o[i];
+    vn_ema_update(&tr->nn, t, o, n, m);
+}
+
+void vn_train_jepa_set_precision(vn_trainer *tr, vn_gemm_precision g)
+{
+    if (!tr->jepa)
+        return;
+    tr->jepa->target->nn.precision = g;
+    vn_predictor_set_precision(tr->jepa->pred, g);
 }
 
 int vn_train_jepa_n_params(const vn_trainer *tr)
@@ -274,15 +297,17 @@ vn_status vn_train_jepa_read_tensors(vn_trainer *tr, const vn_st_file *f)
     return st ? st : vn_encoder_read_tensors(tr->jepa->target, f, "target.", vn_encoder_params(tr->jepa->target, &n));
 }
 
-int vn_train_jepa_arenas(vn_trainer *tr, float **p, int64_t *n, int cap)
+int vn_train_jepa_slots(vn_trainer *tr, float ***slot, int64_t *n, int cap)
 {
     struct vn_train_jepa *j = tr->jepa;
     if (!j || cap < 4)
         return 0;
-    p[0] = vn_predictor_params(j->pred, &n[0]);
-    p[1] = j->pred_m;
-    p[2] = j->pred_v;
+    slot[0] = vn_predictor_arena_slot(j->pred);
+    n[0] = j->pred_floats;
+    slot[1] = &j->pred_m;
+    slot[2] = &j->pred_v;
     n[1] = n[2] = j->pred_floats;
-    p[3] = vn_encoder_params(j->target, &n[3]);
+    slot[3] = &j->target->arena;
+    n[3] = j->target->n_floats;
     return 4;
 }

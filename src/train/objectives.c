@@ -10,56 +10,32 @@
 #include "core/error.h"
 #include "train/train_internal.h"
 
-/* Copy frames src_t[0..T) of a [C, Tsrc, H, W] clip into a [C, T, H, W] clip. */
-static void pick_frames(const vn_trainer *tr, float *dst, const float *src, const int64_t *src_t)
+/* Input clip dst of the batch takes frames src_t[0..T) of batch clip src: its C * T
+ * frame rows come from rows (src * C + c) * Tsrc + src_t[t] of the batch. */
+static void pick_frames(const vn_trainer *tr, int64_t dst, int64_t src, const int64_t *src_t)
 {
-    int64_t hw = tr->H * tr->H;
     for (int64_t c = 0; c < tr->C; c++)
         for (int64_t t = 0; t < tr->T; t++)
-            memcpy(dst + (c * tr->T + t) * hw, src + (c * tr->Tsrc + src_t[t]) * hw, (size_t)hw * sizeof(float));
+            tr->frame_idx[(dst * tr->C + c) * tr->T + t] = (int32_t)((src * tr->C + c) * tr->Tsrc + src_t[t]);
 }
 
-static float *clip_in(const vn_trainer *tr, int64_t i)
+/* Gather the picked frames of the first n input clips, on the engine. */
+static vn_status gather_inputs(vn_trainer *tr, int64_t n)
 {
-    return tr->clips + i * tr->C * tr->Tsrc * tr->H * tr->H;
+    int64_t rows = n * tr->C * tr->T;
+    vn_status st = vn_train_upload(tr, tr->frame_idx_dev, tr->frame_idx, (size_t)rows * sizeof(int32_t));
+    if (!st)
+        vn_nn_gather_rows(&tr->nn, tr->input, tr->clips_dev, tr->frame_idx_dev, rows, tr->H * tr->H);
+    return st;
 }
 
-static float *input_at(const vn_trainer *tr, int64_t i)
+/* Bring n floats of engine memory to tr->readback for an accuracy. */
+static const float *read_back(vn_trainer *tr, const float *src, int64_t n, vn_status *st)
 {
-    return tr->input + i * tr->C * tr->T * tr->H * tr->H;
-}
-
-static void zero(float *x, int64_t n)
-{
-    memset(x, 0, (size_t)n * sizeof *x);
-}
-
-/* y = x / |x| per row, with the norms kept for the backward. */
-static void l2norm_forward(float *y, float *norm, const float *x, int64_t N, int64_t D)
-{
-    for (int64_t i = 0; i < N; i++) {
-        double s = 0;
-        for (int64_t j = 0; j < D; j++)
-            s += (double)x[i * D + j] * x[i * D + j];
-        float n = (float)sqrt(s);
-        if (n < 1e-12f)
-            n = 1e-12f;
-        norm[i] = n;
-        for (int64_t j = 0; j < D; j++)
-            y[i * D + j] = x[i * D + j] / n;
-    }
-}
-
-/* dx += (dy - y (y . dy)) / |x| */
-static void l2norm_backward(float *dx, const float *dy, const float *y, const float *norm, int64_t N, int64_t D)
-{
-    for (int64_t i = 0; i < N; i++) {
-        double dot = 0;
-        for (int64_t j = 0; j < D; j++)
-            dot += (double)y[i * D + j] * dy[i * D + j];
-        for (int64_t j = 0; j < D; j++)
-            dx[i * D + j] += (float)((dy[i * D + j] - y[i * D + j] * dot) / norm[i]);
-    }
+    if (!tr->nn.dev)
+        return src;
+    *st = vn_nn_download(&tr->nn, tr->readback, src, (size_t)n * sizeof(float));
+    return tr->readback;
 }
 
 int64_t vn_train_objective_work_floats(const vn_trainer *tr)
@@ -102,22 +78,29 @@ static vn_status binary_head(vn_trainer *tr, int64_t off_w, int64_t off_b, const
     const vn_nn *nn = &tr->nn;
     int64_t B = tr->B, D = tr->D;
     work w = work_layout(tr);
-    vn_status st = vn_encoder_forward(tr->enc, tr->acts, tr->input, B, tr->emb, NULL);
+    vn_status st = gather_inputs(tr, B);
+    if (!st)
+        st = vn_train_upload(tr, tr->targets_dev, targets, (size_t)B * sizeof(float));
+    if (!st)
+        st = vn_encoder_forward(tr->enc, tr->acts, tr->input, B, tr->emb, NULL);
     if (st)
         return st;
     float *H = tr->heads.arena, *G = tr->heads.grad;
     vn_linear_forward(nn, w.logits, tr->emb, H + off_w, H + off_b, B, D, 1);
-    zero(w.dlogits, B);
-    *loss = vn_bce_logits_loss(nn, w.dlogits, w.logits, targets, B, wt);
+    vn_nn_zero(nn, w.dlogits, B);
+    *loss = vn_bce_logits_loss(nn, w.dlogits, w.logits, tr->targets_dev, B, wt);
+    const float *logits = read_back(tr, w.logits, B, &st);
+    if (st)
+        return st;
     int right = 0;
     for (int64_t i = 0; i < B; i++)
-        right += (w.logits[i] > 0) == (targets[i] > 0.5f);
+        right += (logits[i] > 0) == (targets[i] > 0.5f);
     *acc = (float)right / (float)B;
     if ((st = vn_nn_take_error()) != VN_OK)
         return st;
     if (!backward)
         return VN_OK;
-    zero(tr->demb, B * D);
+    vn_nn_zero(nn, tr->demb, B * D);
     vn_linear_backward(nn, tr->demb, G + off_w, G + off_b, w.dlogits, tr->emb, H + off_w, B, D, 1);
     if ((st = vn_nn_take_error()) != VN_OK)
         return st;
@@ -136,7 +119,7 @@ static vn_status aot(vn_trainer *tr, vn_rng *rng, int backward, float *loss, flo
     for (int64_t i = 0; i < B; i++) {
         int reversed = (int)(vn_rng_next(rng) >> 63);
         targets[i] = reversed ? 0.0f : 1.0f;
-        pick_frames(tr, input_at(tr, i), clip_in(tr, i), reversed ? rev : fwd);
+        pick_frames(tr, i, i, reversed ? rev : fwd);
     }
     return binary_head(tr, tr->heads.aot_w, tr->heads.aot_b, targets, tr->w[VN_OBJECTIVE_AOT], backward, loss, acc);
 }
@@ -165,7 +148,7 @@ static vn_status order(vn_trainer *tr, vn_rng *rng, int backward, float *loss, f
                     identity &= perm[t] == t;
             } while (identity);
         }
-        pick_frames(tr, input_at(tr, i), clip_in(tr, i), perm);
+        pick_frames(tr, i, i, perm);
     }
     return binary_head(tr, tr->heads.order_w, tr->heads.order_b, targets, tr->w[VN_OBJECTIVE_ORDER], backward,
                        loss, acc);
@@ -185,11 +168,18 @@ static vn_status future(vn_trainer *tr, int backward, float *loss, float *acc)
         rev[t] = 2 * T - 1 - t;
     }
     for (int64_t i = 0; i < B; i++) {
-        pick_frames(tr, input_at(tr, i), clip_in(tr, i), ctx);
-        pick_frames(tr, input_at(tr, B + i), clip_in(tr, i), cont);
-        pick_frames(tr, input_at(tr, 2 * B + i), clip_in(tr, i), rev);
+        pick_frames(tr, i, i, ctx);
+        pick_frames(tr, B + i, i, cont);
+        pick_frames(tr, 2 * B + i, i, rev);
     }
-    vn_status st = vn_encoder_forward(tr->enc, tr->acts, tr->input, 3 * B, tr->emb, NULL);
+    int32_t *pos = tr->ipos;
+    for (int64_t i = 0; i < B; i++)
+        pos[i] = (int32_t)i;
+    vn_status st = gather_inputs(tr, 3 * B);
+    if (!st)
+        st = vn_train_upload(tr, tr->ipos_dev, pos, (size_t)B * sizeof(int32_t));
+    if (!st)
+        st = vn_encoder_forward(tr->enc, tr->acts, tr->input, 3 * B, tr->emb, NULL);
     if (st)
         return st;
     const vn_train_heads *hd = &tr->heads;
@@ -197,15 +187,21 @@ static vn_status future(vn_trainer *tr, int backward, float *loss, float *acc)
     vn_linear_forward(nn, w.h, tr->emb, H + hd->fut_w1, H + hd->fut_b1, B, D, D);
     vn_gelu_forward(nn, w.g, w.h, B * D);
     vn_linear_forward(nn, w.p, w.g, H + hd->fut_w2, H + hd->fut_b2, B, D, D);
-    l2norm_forward(w.q, w.norms, w.p, B, D);
-    l2norm_forward(w.k, w.norms + B, tr->emb + B * D, 2 * B, D);
-    int32_t *pos = tr->ipos;
-    for (int64_t i = 0; i < B; i++)
-        pos[i] = (int32_t)i;
-    zero(w.dq, B * D);
-    zero(w.dk, 2 * B * D);
-    *loss = vn_infonce_loss(nn, w.dq, w.dk, w.q, w.k, pos, B, 2 * B, D, tr->opt.future_tau,
+    vn_l2norm_forward(nn, w.q, w.norms, w.p, B, D);
+    vn_l2norm_forward(nn, w.k, w.norms + B, tr->emb + B * D, 2 * B, D);
+    vn_nn_zero(nn, w.dq, B * D);
+    vn_nn_zero(nn, w.dk, 2 * B * D);
+    *loss = vn_infonce_loss(nn, w.dq, w.dk, w.q, w.k, tr->ipos_dev, B, 2 * B, D, tr->opt.future_tau,
                             tr->w[VN_OBJECTIVE_FUTURE], w.scratch);
+    const float *q = w.q, *k = w.k;
+    if (tr->nn.dev) {
+        float *hq = tr->readback, *hk = tr->readback + B * D;
+        if ((st = vn_nn_download(nn, hq, w.q, (size_t)(B * D) * sizeof(float))) ||
+            (st = vn_nn_download(nn, hk, w.k, (size_t)(2 * B * D) * sizeof(float))))
+            return st;
+        q = hq;
+        k = hk;
+    }
     int right = 0;
     for (int64_t i = 0; i < B; i++) {
         int64_t best = 0;
@@ -213,7 +209,7 @@ static vn_status future(vn_trainer *tr, int backward, float *loss, float *acc)
         for (int64_t j = 0; j < 2 * B; j++) {
             double s = 0;
             for (int64_t d = 0; d < D; d++)
-                s += (double)w.q[i * D + d] * w.k[j * D + d];
+                s += (double)q[i * D + d] * k[j * D + d];
             if (s > best_s) {
                 best_s = s;
                 best = j;
@@ -226,13 +222,13 @@ static vn_status future(vn_trainer *tr, int backward, float *loss, float *acc)
         return st;
     if (!backward)
         return VN_OK;
-    zero(tr->demb, 3 * B * D);
-    zero(w.dp, B * D);
-    l2norm_backward(w.dp, w.dq, w.q, w.norms, B, D);
-    l2norm_backward(tr->demb + B * D, w.dk, w.k, w.norms + B, 2 * B, D);
-    zero(w.dg, B * D);
+    vn_nn_zero(nn, tr->demb, 3 * B * D);
+    vn_nn_zero(nn, w.dp, B * D);
+    vn_l2norm_backward(nn, w.dp, w.dq, w.q, w.norms, B, D);
+    vn_l2norm_backward(nn, tr->demb + B * D, w.dk, w.k, w.norms + B, 2 * B, D);
+    vn_nn_zero(nn, w.dg, B * D);
     vn_linear_backward(nn, w.dg, G + hd->fut_w2, G + hd->fut_b2, w.dp, w.g, H + hd->fut_w2, B, D, D);
-    zero(w.dh, B * D);
+    vn_nn_zero(nn, w.dh, B * D);
     vn_gelu_backward(nn, w.dh, w.h, w.dg, B * D);
     vn_linear_backward(nn, tr->demb, G + hd->fut_w1, G + hd->fut_b1, w.dh, tr->emb, H + hd->fut_w1, B, D, D);
     if ((st = vn_nn_take_error()) != VN_OK)
@@ -240,12 +236,13 @@ static vn_status future(vn_trainer *tr, int backward, float *loss, float *acc)
     return vn_encoder_backward(tr->enc, tr->acts, tr->demb, tr->grad);
 }
 
-void vn_train_input_forward(vn_trainer *tr)
+vn_status vn_train_input_forward(vn_trainer *tr)
 {
     for (int64_t t = 0; t < tr->T; t++)
         tr->idx[t] = t;
     for (int64_t i = 0; i < tr->B; i++)
-        pick_frames(tr, input_at(tr, i), clip_in(tr, i), tr->idx);
+        pick_frames(tr, i, i, tr->idx);
+    return gather_inputs(tr, tr->B);
 }
 
 static vn_status label(vn_trainer *tr, int backward, float *loss, float *acc)
@@ -258,20 +255,24 @@ static vn_status label(vn_trainer *tr, int backward, float *loss, float *acc)
             return vn_error(VN_ERR_INVALID_ARG,
                             "label objective: clip %lld of the batch has label %d, outside 0..%lld (num_classes %lld)",
                             (long long)i, tr->labels[i], (long long)K - 1, (long long)K);
-    vn_train_input_forward(tr);
-    vn_status st = vn_encoder_forward(tr->enc, tr->acts, tr->input, B, tr->emb, NULL);
+    vn_status st = vn_train_input_forward(tr);
+    if (!st)
+        st = vn_encoder_forward(tr->enc, tr->acts, tr->input, B, tr->emb, NULL);
     if (st)
         return st;
     const vn_train_heads *hd = &tr->heads;
     float *H = hd->arena, *G = hd->grad;
     vn_linear_forward(nn, w.logits, tr->emb, H + hd->label_w, H + hd->label_b, B, D, K);
-    zero(w.dlogits, B * K);
-    *loss = vn_softmax_ce_loss(nn, w.dlogits, w.logits, tr->labels, B, K, tr->w[VN_OBJECTIVE_LABEL]);
+    vn_nn_zero(nn, w.dlogits, B * K);
+    *loss = vn_softmax_ce_loss(nn, w.dlogits, w.logits, tr->labels_dev, B, K, tr->w[VN_OBJECTIVE_LABEL]);
+    const float *logits = read_back(tr, w.logits, B * K, &st);
+    if (st)
+        return st;
     int right = 0;
     for (int64_t i = 0; i < B; i++) {
         int64_t best = 0;
         for (int64_t k = 1; k < K; k++)
-            if (w.logits[i * K + k] > w.logits[i * K + best])
+            if (logits[i * K + k] > logits[i * K + best])
                 best = k;
         right += best == tr->labels[i];
     }
@@ -280,7 +281,7 @@ static vn_status label(vn_trainer *tr, int backward, float *loss, float *acc)
         return st;
     if (!backward)
         return VN_OK;
-    zero(tr->demb, B * D);
+    vn_nn_zero(nn, tr->demb, B * D);
     vn_linear_backward(nn, tr->demb, G + hd->label_w, G + hd->label_b, w.dlogits, tr->emb, H + hd->label_w, B, D, K);
     if ((st = vn_nn_take_error()) != VN_OK)
         return st;

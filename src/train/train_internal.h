@@ -64,9 +64,11 @@ typedef struct vn_train_heads {
     int64_t fut_w1, fut_b1, fut_w2, fut_b2;
     int64_t label_w, label_b;
     int64_t D, K;
+    const vn_nn *nn; /* arena, grad, m and v are its engine memory */
 } vn_train_heads;
 
-vn_status vn_train_heads_build(vn_train_heads *h, const float *weights, int64_t D, int64_t K, uint64_t seed);
+vn_status vn_train_heads_build(vn_train_heads *h, const vn_nn *nn, const float *weights, int64_t D, int64_t K,
+                               uint64_t seed);
 void vn_train_heads_free(vn_train_heads *h);
 
 /* ---- the trainer ------------------------------------------------------------------- */
@@ -86,14 +88,20 @@ struct vn_trainer {
     struct vn_train_jepa *jepa;  /* jepa.c; NULL when the objective is off */
     /* the step */
     vn_encoder_acts *acts;       /* max_batch 3B with future (context, continuation, reversed), else B */
-    float *clips, *input;        /* [B, C, Tsrc, H, W] and the objective inputs [3B, C, T, H, W] */
-    int32_t *labels;
+    /* Host buffers (the data, the draws) and their engine twins (*_dev): on a device the
+     * twin is backend memory the host buffer is uploaded into; on the host it is the
+     * host buffer itself. */
+    float *clips, *clips_dev;    /* [B, C, Tsrc, H, W] */
+    float *input;                /* engine: the objective inputs [3B, C, T, H, W] */
+    int32_t *labels, *labels_dev;
     int64_t *idx;                /* [3 * T] frame indices */
-    float *targets;              /* [B] binary targets */
-    int32_t *ipos;               /* [B] positives, and jepa's masks (see jepa.c) */
-    float *emb, *demb;           /* [3B, D] */
-    float *work;                 /* objective scratch, see objectives.c */
+    int32_t *frame_idx, *frame_idx_dev; /* [3B * C * T] source frame rows of the inputs */
+    float *targets, *targets_dev; /* [B] binary targets */
+    int32_t *ipos, *ipos_dev;    /* [B] positives */
+    float *emb, *demb;           /* engine: [3B, D] */
+    float *work;                 /* engine: objective scratch, see objectives.c */
     int64_t work_floats;
+    float *readback;             /* host: logits or embeddings read back for accuracies */
     vn_param_group *groups;
     int n_groups;
     vn_rng rng;
@@ -117,7 +125,13 @@ vn_status vn_train_state_tensor(vn_st_writer *w, const vn_st_file *f, const char
                                 const int64_t *shape, float *data);
 
 /* objectives.c: the first T frames of every clip of the batch into tr->input */
-void vn_train_input_forward(vn_trainer *tr);
+vn_status vn_train_input_forward(vn_trainer *tr);
+
+/* trainer.c: an engine twin of a host buffer (backend memory on a device, the host
+ * buffer itself otherwise), and the upload into it (nothing on the host). */
+vn_status vn_train_twin(vn_trainer *tr, void **dev, void *host, size_t bytes);
+vn_status vn_train_upload(vn_trainer *tr, void *dev, const void *host, size_t bytes);
+void vn_train_free_twin(vn_trainer *tr, void *dev, void *host);
 
 /* jepa.c */
 vn_status vn_train_jepa_setup(vn_trainer *tr);
@@ -129,13 +143,15 @@ void vn_train_jepa_ema(vn_trainer *tr);
 /* The predictor's tensors, and their AdamW groups written into out (at most cap);
  * -1 when cap is too small. */
 int vn_train_jepa_n_params(const vn_trainer *tr);
+/* The GEMM precision of the target encoder and the predictor (no-op without jepa). */
+void vn_train_jepa_set_precision(vn_trainer *tr, vn_gemm_precision g);
 int vn_train_jepa_groups(vn_trainer *tr, vn_param_group *out, int cap);
 /* The predictor, its moments and the EMA target in a trainer checkpoint, and back. */
 vn_status vn_train_jepa_add_tensors(vn_trainer *tr, vn_st_writer *w);
 vn_status vn_train_jepa_read_tensors(vn_trainer *tr, const vn_st_file *f);
 /* The predictor's weights and moments and the target's weights (pointer, floats), for
  * the checkpoint's all-or-nothing resume; the count (0 without jepa). */
-int vn_train_jepa_arenas(vn_trainer *tr, float **p, int64_t *n, int cap);
+int vn_train_jepa_slots(vn_trainer *tr, float ***slot, int64_t *n, int cap);
 /* Tube masks: for each of B clips, n_mask masked and S - n_mask visible patch positions
  * (each ascending) on an Lh x Lw grid, drawn as V-JEPA's multiblock masks; scratch holds
  * Lh * Lw bytes. */

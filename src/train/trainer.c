@@ -75,10 +75,40 @@ static vn_status check_options(const vn_train_options *o)
     return VN_OK;
 }
 
-static vn_status alloc_f(float **p, int64_t n)
+/* A zeroed engine buffer of n floats. */
+static vn_status alloc_f(vn_trainer *tr, float **p, int64_t n)
 {
-    *p = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
-    return *p ? VN_OK : vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of memory (%lld floats)", (long long)n);
+    *p = vn_nn_alloc(&tr->nn, n);
+    if (!*p) {
+        (void)vn_nn_take_error();
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of memory (%lld floats)", (long long)n);
+    }
+    vn_nn_zero(&tr->nn, *p, n);
+    return vn_nn_take_error();
+}
+
+vn_status vn_train_twin(vn_trainer *tr, void **dev, void *host, size_t bytes)
+{
+    if (!tr->nn.dev) {
+        *dev = host;
+        return VN_OK;
+    }
+    *dev = vn_nn_alloc(&tr->nn, (int64_t)((bytes + sizeof(float) - 1) / sizeof(float)));
+    if (*dev)
+        return VN_OK;
+    (void)vn_nn_take_error();
+    return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of device memory (%zu bytes)", bytes);
+}
+
+vn_status vn_train_upload(vn_trainer *tr, void *dev, const void *host, size_t bytes)
+{
+    return dev == host ? VN_OK : vn_nn_upload_async(&tr->nn, dev, host, bytes);
+}
+
+void vn_train_free_twin(vn_trainer *tr, void *dev, void *host)
+{
+    if (dev != host)
+        vn_nn_free(&tr->nn, dev);
 }
 
 static vn_status build_groups(vn_trainer *tr)
@@ -165,25 +195,33 @@ static vn_status create(vn_trainer *tr, vn_context *ctx, const vn_encoder_config
     if (with_labels && K < 2)
         return vn_error(VN_ERR_INVALID_ARG, "vn_trainer_create: num_classes is %lld; label needs >= 2",
                         (long long)K);
-    if ((st = vn_train_heads_build(&tr->heads, tr->w, tr->D, K, tr->opt.seed)))
+    if ((st = vn_train_heads_build(&tr->heads, &tr->nn, tr->w, tr->D, K, tr->opt.seed)))
         return st;
     int64_t nB = fut ? 3 * tr->B : tr->B;
     if ((st = vn_encoder_acts_create(tr->enc, nB, &tr->acts)))
         return vn_error_prefix(st, "vn_trainer_create: ");
     int64_t clip_src = tr->C * tr->Tsrc * tr->H * tr->H, clip = tr->C * tr->T * tr->H * tr->H;
     vn_encoder_params(tr->enc, &tr->n_params);
-    if ((st = alloc_f(&tr->clips, tr->B * clip_src)) || (st = alloc_f(&tr->input, nB * clip)) ||
-        (st = alloc_f(&tr->emb, nB * tr->D)) || (st = alloc_f(&tr->demb, nB * tr->D)) ||
-        (st = alloc_f(&tr->targets, tr->B)) || (st = alloc_f(&tr->grad, tr->n_params)) ||
-        (st = alloc_f(&tr->m, tr->n_params)) || (st = alloc_f(&tr->v, tr->n_params)))
-        return st;
+    int64_t n_frames = nB * tr->C * tr->T, K1 = K > 1 ? K : 1;
+    tr->clips = calloc((size_t)(tr->B * clip_src), sizeof *tr->clips);
+    tr->targets = calloc((size_t)tr->B, sizeof *tr->targets);
     tr->labels = calloc((size_t)tr->B, sizeof *tr->labels);
     tr->ipos = calloc((size_t)tr->B, sizeof *tr->ipos);
     tr->idx = calloc((size_t)(3 * tr->T), sizeof *tr->idx);
-    if (!tr->labels || !tr->ipos || !tr->idx)
+    tr->frame_idx = calloc((size_t)n_frames, sizeof *tr->frame_idx);
+    tr->readback = calloc((size_t)(3 * tr->B * (K1 > tr->D ? K1 : tr->D)), sizeof *tr->readback);
+    if (!tr->clips || !tr->targets || !tr->labels || !tr->ipos || !tr->idx || !tr->frame_idx || !tr->readback)
         return vn_error(VN_ERR_OUT_OF_MEMORY, "vn_trainer_create: out of memory");
     tr->work_floats = vn_train_objective_work_floats(tr);
-    if ((st = alloc_f(&tr->work, tr->work_floats)))
+    if ((st = alloc_f(tr, &tr->input, nB * clip)) || (st = alloc_f(tr, &tr->emb, nB * tr->D)) ||
+        (st = alloc_f(tr, &tr->demb, nB * tr->D)) || (st = alloc_f(tr, &tr->grad, tr->n_params)) ||
+        (st = alloc_f(tr, &tr->m, tr->n_params)) || (st = alloc_f(tr, &tr->v, tr->n_params)) ||
+        (st = alloc_f(tr, &tr->work, tr->work_floats)) ||
+        (st = vn_train_twin(tr, (void **)&tr->clips_dev, tr->clips, (size_t)(tr->B * clip_src) * sizeof(float))) ||
+        (st = vn_train_twin(tr, (void **)&tr->targets_dev, tr->targets, (size_t)tr->B * sizeof(float))) ||
+        (st = vn_train_twin(tr, (void **)&tr->labels_dev, tr->labels, (size_t)tr->B * sizeof(int32_t))) ||
+        (st = vn_train_twin(tr, (void **)&tr->ipos_dev, tr->ipos, (size_t)tr->B * sizeof(int32_t))) ||
+        (st = vn_train_twin(tr, (void **)&tr->frame_idx_dev, tr->frame_idx, (size_t)n_frames * sizeof(int32_t))))
         return st;
     if (tr->w[VN_OBJECTIVE_JEPA] > 0 && (st = vn_train_jepa_setup(tr)))
         return st;
@@ -233,12 +271,21 @@ void vn_trainer_destroy(vn_trainer *tr)
     vn_encoder_acts_destroy(tr->acts);
     vn_encoder_destroy(tr->enc);
     vn_train_heads_free(&tr->heads);
-    float *f[] = {tr->clips, tr->input, tr->emb, tr->demb, tr->targets, tr->grad, tr->m, tr->v, tr->work};
+    float *f[] = {tr->input, tr->emb, tr->demb, tr->grad, tr->m, tr->v, tr->work};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-        free(f[i]);
+        vn_nn_free(&tr->nn, f[i]);
+    vn_train_free_twin(tr, tr->clips_dev, tr->clips);
+    vn_train_free_twin(tr, tr->targets_dev, tr->targets);
+    vn_train_free_twin(tr, tr->labels_dev, tr->labels);
+    vn_train_free_twin(tr, tr->ipos_dev, tr->ipos);
+    vn_train_free_twin(tr, tr->frame_idx_dev, tr->frame_idx);
+    free(tr->clips);
+    free(tr->targets);
     free(tr->labels);
     free(tr->ipos);
     free(tr->idx);
+    free(tr->frame_idx);
+    free(tr->readback);
     free(tr->groups);
     free(tr->objectives_spec);
     free(tr->data_spec);
@@ -277,14 +324,16 @@ static vn_status check_metrics(const char *fn, const vn_train_metrics *m)
     return VN_OK;
 }
 
-static void zero(float *x, int64_t n)
-{
-    memset(x, 0, (size_t)n * sizeof *x);
-}
-
 /* Run every active objective on the batch in tr->clips; sums into m. */
 static vn_status objectives(vn_trainer *tr, vn_rng *rng, int backward, vn_train_metrics *m, double scale)
 {
+    /* the batch goes to the engine once; the objectives pick their frames there */
+    vn_status up = vn_train_upload(tr, tr->clips_dev, tr->clips,
+                                   (size_t)(tr->B * tr->C * tr->Tsrc * tr->H * tr->H) * sizeof(float));
+    if (!up)
+        up = vn_train_upload(tr, tr->labels_dev, tr->labels, (size_t)tr->B * sizeof(int32_t));
+    if (up)
+        return up;
     for (int o = 0; o < VN_OBJECTIVE_COUNT; o++) {
         if (!(tr->w[o] > 0))
             continue;
@@ -311,7 +360,9 @@ static vn_status step(vn_trainer *tr, vn_train_metrics *m)
     if (st)
         return vn_error_prefix(st, "vn_trainer_step: ");
     for (int g = 0; g < tr->n_groups; g++)
-        zero(tr->groups[g].grad, tr->groups[g].n);
+        vn_nn_zero(&tr->nn, tr->groups[g].grad, tr->groups[g].n);
+    if ((st = vn_nn_take_error()))
+        return vn_error_prefix(st, "vn_trainer_step: ");
     if ((st = objectives(tr, &tr->rng, 1, m, 1.0)))
         return vn_error_prefix(st, "vn_trainer_step: ");
     if (!isfinite(m->loss))
@@ -328,6 +379,8 @@ static vn_status step(vn_trainer *tr, vn_train_metrics *m)
     tr->step++;
     if (tr->jepa)
         vn_train_jepa_ema(tr);
+    if ((st = vn_nn_take_error()))
+        return vn_error_prefix(st, "vn_trainer_step: the update: ");
     tr->clips_seen += tr->B;
     double dt = now_s() - t0;
     tr->elapsed_s += dt;
@@ -416,6 +469,51 @@ vn_status vn_trainer_get_step(const vn_trainer *tr, int64_t *step_out)
     VN_CHECK_NULL(tr);
     VN_CHECK_NULL(step_out);
     *step_out = tr->step;
+    return VN_OK;
+}
+
+const char *vn_precision_name(vn_precision precision)
+{
+    switch (precision) {
+    case VN_PRECISION_FP32: return "fp32";
+    case VN_PRECISION_TF32: return "tf32";
+    case VN_PRECISION_BF16: return "bf16";
+    }
+    return "unknown";
+}
+
+vn_status vn_precision_from_name(const char *name, vn_precision *out)
+{
+    VN_CHECK_NULL(name);
+    VN_CHECK_NULL(out);
+    for (int p = VN_PRECISION_FP32; p <= VN_PRECISION_BF16; p++)
+        if (!strcmp(name, vn_precision_name((vn_precision)p))) {
+            *out = (vn_precision)p;
+            return VN_OK;
+        }
+    return vn_error(VN_ERR_INVALID_ARG, "precision '%s' is not one of fp32, tf32, bf16", name);
+}
+
+vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision)
+{
+    VN_CHECK_NULL(tr);
+    vn_gemm_precision g;
+    vn_op op;
+    switch (precision) {
+    case VN_PRECISION_FP32: g = VN_GEMM_FP32, op = VN_OP_GEMM; break;
+    case VN_PRECISION_TF32: g = VN_GEMM_TF32, op = VN_OP_GEMM_TF32; break;
+    case VN_PRECISION_BF16: g = VN_GEMM_BF16, op = VN_OP_GEMM_BF16; break;
+    default:
+        return vn_error(VN_ERR_INVALID_ARG, "vn_trainer_set_precision: precision %d is not a vn_precision",
+                        (int)precision);
+    }
+    if (!vn_be_supports(tr->nn.be, op))
+        return vn_error(VN_ERR_UNSUPPORTED, "vn_trainer_set_precision: the %s backend has no %s GEMMs (only fp32)",
+                        tr->nn.be->table->name, vn_precision_name(precision));
+    /* every vn_nn the step computes with: the trainer's, the encoder's, jepa's */
+    tr->nn.precision = g;
+    tr->enc->nn.precision = g;
+    vn_train_jepa_set_precision(tr, g);
     return VN_OK;
 }
 
