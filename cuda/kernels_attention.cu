@@ -259,14 +259,20 @@ __global__ void __launch_bounds__(kRowThreads)
 }
 
 /*
- * The probabilities and dS of one BT x BT tile, from S = Q K^T and dP = dO V^T computed
- * with the same layout: P = e^(S - lse), dS = P (dP - D). Entries whose query or key is
+ * The probabilities and dS of one BT x BT tile, recomputed from the tiles in shared
+ * memory as S = Q K^T and dP = dO V^T (in the forward's operation order, so S has the
+ * forward's bits): P = e^(S - lse), dS = P (dP - D). Entries whose query or key is
  * past T are zero, so padded rows and columns contribute nothing.
  */
-template <class L>
-__device__ __forceinline__ void tile_grads(float (&p)[L::TM][L::TN], float (&ds)[L::TM][L::TN], const float *lse_sh,
-                                           const float *d_sh, int64_t q0, int64_t k0, int64_t T)
+template <class L, int HSP, int LDH>
+__device__ __forceinline__ void tile_p_ds(float (&p)[L::TM][L::TN], float (&ds)[L::TM][L::TN], const float *q_sh,
+                                          const float *k_sh, const float *do_sh, const float *v_sh,
+                                          const float *lse_sh, const float *d_sh, int64_t q0, int64_t k0, int64_t T)
 {
+    zero<L>(p);
+    zero<L>(ds);
+    block_mma<L, HSP, LDH, 1, 1, LDH>(p, q_sh, k_sh);
+    block_mma<L, HSP, LDH, 1, 1, LDH>(ds, do_sh, v_sh);
 #pragma unroll
     for (int i = 0; i < L::TM; ++i) {
         const int r = L::ty() + i * L::GY;
@@ -328,11 +334,7 @@ __global__ void __launch_bounds__(kThreads)
             __syncthreads();
             {
                 float p[LS::TM][LS::TN], ds[LS::TM][LS::TN];
-                zero<LS>(p);
-                zero<LS>(ds);
-                block_mma<LS, HSP, LDH, 1, 1, LDH>(p, q_sh, k_sh);
-                block_mma<LS, HSP, LDH, 1, 1, LDH>(ds, do_sh, v_sh);
-                tile_grads<LS>(p, ds, lse_sh, d_sh, q0, k0, T);
+                tile_p_ds<LS, HSP, LDH>(p, ds, q_sh, k_sh, do_sh, v_sh, lse_sh, d_sh, q0, k0, T);
 #pragma unroll
                 for (int i = 0; i < LS::TM; ++i)
 #pragma unroll
@@ -399,11 +401,7 @@ __global__ void __launch_bounds__(kThreads)
             __syncthreads();
             {
                 float p[LS::TM][LS::TN], ds[LS::TM][LS::TN];
-                zero<LS>(p);
-                zero<LS>(ds);
-                block_mma<LS, HSP, LDH, 1, 1, LDH>(p, q_sh, k_sh);
-                block_mma<LS, HSP, LDH, 1, 1, LDH>(ds, do_sh, v_sh);
-                tile_grads<LS>(p, ds, lse_sh, d_sh, q0, k0, T);
+                tile_p_ds<LS, HSP, LDH>(p, ds, q_sh, k_sh, do_sh, v_sh, lse_sh, d_sh, q0, k0, T);
 #pragma unroll
                 for (int i = 0; i < LS::TM; ++i)
 #pragma unroll

@@ -52,6 +52,20 @@ __device__ __forceinline__ void finish(double total, double *part, float *loss, 
         part[blockIdx.x] = total;
 }
 
+/* A warp-per-row kernel's end: lane 0 of each warp holds its rows' sum; thread 0 adds
+ * them in warp order and finishes the block. */
+__device__ __forceinline__ void finish_warps(double s, double *warp_part, double *part, float *loss, Mean m)
+{
+    if ((threadIdx.x & 31) == 0)
+        warp_part[threadIdx.x >> 5] = s;
+    __syncthreads();
+    double total = 0.0;
+    if (threadIdx.x == 0)
+        for (int w = 0; w < kWarps; w++)
+            total += warp_part[w];
+    finish(total, part, loss, m);
+}
+
 __global__ void __launch_bounds__(kThreads) finish_parts_kernel(const double *part, int64_t n, float *loss, Mean m)
 {
     double s = 0.0;
@@ -122,14 +136,7 @@ __global__ void __launch_bounds__(kThreads)
         if (lane == 0)
             s += ok ? (double)(lse - row[label]) : (double)NAN;
     }
-    if (lane == 0)
-        warp_part[warp] = s;
-    __syncthreads();
-    double total = 0.0;
-    if (threadIdx.x == 0)
-        for (int w = 0; w < kWarps; w++)
-            total += warp_part[w];
-    finish(total, part, loss, m);
+    finish_warps(s, warp_part, part, loss, m);
 }
 
 /*
@@ -173,14 +180,7 @@ __global__ void __launch_bounds__(kThreads)
         if (lane == 0)
             s += (double)acc;
     }
-    if (lane == 0)
-        warp_part[warp] = s;
-    __syncthreads();
-    double total = 0.0;
-    if (threadIdx.x == 0)
-        for (int w = 0; w < kWarps; w++)
-            total += warp_part[w];
-    finish(total, part, loss, m);
+    finish_warps(s, warp_part, part, loss, m);
 }
 
 /* The launch status of the partial-sum pass, then the final pass when there are parts. */

@@ -60,7 +60,7 @@ END_TEST
 
 int main(void)
 {
-    static const vn_train_target standin = {"standin", standin_context, 0.0, 0.0};
+    static const vn_train_target standin = {"standin", standin_context, 0.0, 0.0, VN_PRECISION_FP32};
     Suite *s = suite_create("train_standin");
     suite_add_tcase(s, vn_train_device_tcase(&standin));
     TCase *tc = tcase_create("traffic");

@@ -16,8 +16,28 @@
 
 #include "train/train_internal.h"
 
-/* Active target: Check's tests take no argument. */
+/* The target of the running test. Check's tests take no argument, so each TCase gets
+ * a fixture that points this at its own target before each test. */
 static const vn_train_target *target;
+
+#define MAX_TARGETS 3
+static const vn_train_target *slots[MAX_TARGETS];
+static int n_slots;
+
+static void use_slot0(void)
+{
+    target = slots[0];
+}
+
+static void use_slot1(void)
+{
+    target = slots[1];
+}
+
+static void use_slot2(void)
+{
+    target = slots[2];
+}
 
 /* Two blocks, so that a block's input gradient reaches the one below. */
 static vn_encoder_config tiny(vn_encoder_family family)
@@ -33,6 +53,8 @@ static vn_trainer *make(vn_context *ctx, vn_encoder_family family, const char *o
     vn_encoder_config c = tiny(family);
     vn_trainer *tr = NULL;
     VN_ASSERT_OK(vn_trainer_create(&tr, ctx, &c, &o));
+    if (tr->nn.dev)
+        VN_ASSERT_OK(vn_trainer_set_precision(tr, target->precision));
     return tr;
 }
 
@@ -207,8 +229,14 @@ END_TEST
 
 TCase *vn_train_device_tcase(const vn_train_target *t)
 {
-    target = t;
+    static void (*const use[MAX_TARGETS])(void) = {use_slot0, use_slot1, use_slot2};
+    if (n_slots == MAX_TARGETS) {
+        fprintf(stderr, "train_device: more than %d targets\n", MAX_TARGETS);
+        abort();
+    }
+    slots[n_slots] = t;
     TCase *tc = tcase_create(t->name);
+    tcase_add_checked_fixture(tc, use[n_slots++], NULL);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_step_video);
     tcase_add_test(tc, test_step_frames);

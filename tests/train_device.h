@@ -16,6 +16,8 @@ typedef struct vn_train_target {
     /* 0: bit-identical; otherwise the NMSE allowed for gradients and weights and the
      * relative error allowed for losses */
     double grad_nmse, loss_rel;
+    /* the device trainer's matrix products (the cpu's are fp32) */
+    vn_precision precision;
 } vn_train_target;
 
 /* A TCase with one test per encoder family (a full step: every objective, the loss and
