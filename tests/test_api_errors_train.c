@@ -175,6 +175,26 @@ static void c_vn_trainer_set_precision(void)
     close_trainer(f);
 }
 
+static void c_vn_trainer_set_dist(void)
+{
+    vn_train_dist d = VN_TRAIN_DIST_INIT;
+    VN_ASSERT_FAILS(vn_trainer_set_dist(NULL, &d), VN_ERR_INVALID_ARG);
+    fixture f = open_trainer();
+    VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, NULL), VN_ERR_INVALID_ARG);
+    d.version = 0;
+    VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &d), VN_ERR_VERSION);
+    d = (vn_train_dist)VN_TRAIN_DIST_INIT;
+    d.rank = 2;
+    d.world_size = 2;
+    VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &d), VN_ERR_INVALID_ARG);
+    d.rank = 1; /* two replicas and no way to sum their gradients */
+    VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &d), VN_ERR_INVALID_ARG);
+    VN_ASSERT_OK(vn_trainer_set_dist(f.tr, &(vn_train_dist)VN_TRAIN_DIST_INIT));
+    VN_ASSERT_OK(vn_trainer_step(f.tr, NULL));
+    VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &(vn_train_dist)VN_TRAIN_DIST_INIT), VN_ERR_STATE);
+    close_trainer(f);
+}
+
 static void c_vn_precision_name(void)
 {
     ck_assert_str_eq(vn_precision_name((vn_precision)-1), "unknown");
@@ -236,6 +256,7 @@ const api_entry api_table_train[] = {
     ENTRY(vn_trainer_get_step),
     ENTRY(vn_trainer_get_encoder),
     ENTRY(vn_trainer_set_precision),
+    ENTRY(vn_trainer_set_dist),
     ENTRY(vn_precision_name),
     ENTRY(vn_precision_from_name),
     ENTRY(vn_trainer_save),

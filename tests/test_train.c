@@ -210,7 +210,9 @@ START_TEST(test_aot_loss_by_hand)
     /* the reversal really reverses: the head's input for a reversed clip is the clip
      * played backwards */
     vn_rng_seed(&rng, 9, 9);
-    int reversed0 = (int)(vn_rng_next(&rng) >> 63);
+    vn_rng clip;
+    vn_train_clip_rng(&clip, vn_rng_next(&rng), tr->clip0);
+    int reversed0 = (int)(vn_rng_next(&clip) >> 63);
     int64_t hw = tr->H * tr->H;
     for (int64_t t = 0; t < tr->T; t++) {
         int64_t src = reversed0 ? tr->T - 1 - t : t;

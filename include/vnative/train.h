@@ -162,6 +162,38 @@ typedef enum vn_precision {
 } vn_precision;
 
 VN_API vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision);
+
+/*
+ * Data parallelism: world_size replicas of one trainer (one per process, usually one
+ * per MPI rank), each given the same config and options. Replica `rank` takes its own
+ * shard of every global batch (world data: clips rank*batch .. rank*batch + batch - 1
+ * of each block of world_size*batch), so the global batch is world_size * batch. After
+ * the backward, allreduce_sum sums every gradient across the replicas (the trainer then
+ * divides by world_size), so all replicas take the same optimiser step and hold the same
+ * weights. Per-clip random choices (reversals, shuffles, masks) are keyed by the clip's
+ * global index, so a world_size-replica run takes the steps a single trainer with the
+ * global batch takes, up to the order of floating-point sums.
+ *
+ * allreduce_sum(user, buf, n, msg, cap) must sum n floats of host memory in place across
+ * every replica and return VN_OK, or return a failure status with a message in msg (at
+ * most cap bytes: a peer that is gone, a timeout), which becomes vn_last_error(); every
+ * replica calls it with the same n in the same order. The metrics
+ * of a step and of an evaluation are averaged over the replicas through it too.
+ * Set before the first step; checkpoints record world_size, and a resume with another
+ * world_size is refused. Only world data is sharded so far (file data gives
+ * VN_ERR_UNSUPPORTED).
+ */
+typedef struct vn_train_dist {
+    unsigned int version;
+    int rank, world_size;
+    vn_status (*allreduce_sum)(void *user, float *buf, int64_t n, char *msg, size_t cap);
+    void *user;
+} vn_train_dist;
+
+#define VN_TRAIN_DIST_VERSION 1
+#define VN_TRAIN_DIST_INIT { VN_TRAIN_DIST_VERSION, 0, 1, NULL, NULL }
+
+VN_API vn_status vn_trainer_set_dist(vn_trainer *tr, const vn_train_dist *dist);
 VN_API const char *vn_precision_name(vn_precision precision);
 VN_API vn_status vn_precision_from_name(const char *name, vn_precision *out);
 

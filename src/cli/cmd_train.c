@@ -2,6 +2,7 @@
  * checkpoints, exact resume, Ctrl-C that keeps the work done, a progress bar and a log. */
 #include "cli/cli_flags.h"
 #include "cli/commands.h"
+#include "cli/dist_mpi.h"
 #include "cli/train_report.h"
 
 #include <errno.h>
@@ -23,7 +24,7 @@
 typedef struct targs {
     const char *model, *family, *attention, *pos, *objective, *data, *eval_data, *out, *log, *precision;
     int64_t steps, total_steps, batch, warmup, seed, threads, eval_every, eval_clips, save_every, num_classes;
-    double lr, min_lr, weight_decay, grad_clip;
+    double lr, min_lr, weight_decay, grad_clip, dist_timeout;
     int resume, quiet;
 } targs;
 
@@ -42,7 +43,8 @@ static const vn_cli_flag flags[] = {
     FI("--eval-every", eval_every, 0, BIG), FI("--eval-clips", eval_clips, 1, 1 << 24),
     FI("--save-every", save_every, 0, BIG), FI("--num-classes", num_classes, 0, 1 << 20),
     FN("--lr", lr, 1e-12, 10.0), FN("--min-lr", min_lr, 0.0, 10.0), FN("--weight-decay", weight_decay, 0.0, 10.0),
-    FN("--grad-clip", grad_clip, 0.0, 1e6), FB("--resume", resume), FB("--quiet", quiet),
+    FN("--grad-clip", grad_clip, 0.0, 1e6), FN("--dist-timeout", dist_timeout, 1.0, 1e6), FB("--resume", resume),
+    FB("--quiet", quiet),
 };
 #define N_FLAGS (int)(sizeof flags / sizeof flags[0])
 
@@ -85,7 +87,9 @@ static void usage(FILE *f, const targs *d)
             "                      and settings not given are those DIR/" ARGS_FILE " recorded\n"
             "  --log F.jsonl       one JSON object per step and per evaluation (appended to on\n"
             "                      --resume)\n"
-            "  --quiet             no progress on stderr\n\n"
+            "  --quiet             no progress on stderr\n"
+            "  --dist-timeout S    under mpirun: give up when the other ranks do not answer an\n"
+            "                      all-reduce within S seconds (default 300)\n\n"
             "Runs repeat exactly: a resumed run ends with the same weights as an uninterrupted\n"
             "one (cpu backend). Ctrl-C (or SIGTERM) stops after the current step and writes a\n"
             "checkpoint; a second Ctrl-C exits at once.\n",
@@ -241,6 +245,7 @@ static void install_handlers(void)
 
 typedef struct run {
     vn_trainer *tr;
+    int writer; /* rank 0 (or a single process): the one that writes checkpoints and logs */
     const char *out, *log_path;
     FILE *log;
     int64_t save_every, saved_step, eval_every;
@@ -252,7 +257,7 @@ typedef struct run {
 
 static int save(run *r, int64_t step)
 {
-    if (vn_trainer_save(r->tr, r->out) != VN_OK) {
+    if (r->writer && vn_trainer_save(r->tr, r->out) != VN_OK) {
         snprintf(r->err, sizeof r->err, "%s", vn_last_error());
         r->failed = 1;
         return -1;
@@ -308,6 +313,11 @@ static int train(targs *a, const vn_encoder_config *cfg)
     vn_context *ctx = NULL;
     run r;
     memset(&r, 0, sizeof r);
+    vn_cli_dist dist;
+    char dmsg[512];
+    if (vn_cli_dist_init(&dist, a->dist_timeout, dmsg, sizeof dmsg) != 0)
+        return vn_cli_fail(CMD, dmsg);
+    r.writer = dist.rank == 0;
     r.out = a->out;
     r.log_path = a->log;
     r.save_every = a->save_every;
@@ -343,6 +353,10 @@ static int train(targs *a, const vn_encoder_config *cfg)
     vn_precision prec = VN_PRECISION_FP32;
     if (st == VN_OK && a->precision && (st = vn_precision_from_name(a->precision, &prec)) == VN_OK)
         st = vn_trainer_set_precision(r.tr, prec);
+    if (st == VN_OK && dist.size > 1) {
+        vn_train_dist hook = vn_cli_dist_hook(&dist);
+        st = vn_trainer_set_dist(r.tr, &hook);
+    }
     if (st != VN_OK) {
         rc = vn_cli_fail(CMD, vn_last_error());
         goto done;
@@ -356,9 +370,9 @@ static int train(targs *a, const vn_encoder_config *cfg)
     }
     vn_trainer_get_step(r.tr, &start);
     r.saved_step = start;
-    if (!a->resume && write_recorded(a, cfg) != 0)
+    if (r.writer && !a->resume && write_recorded(a, cfg) != 0)
         goto done;
-    if (a->log) {
+    if (a->log && r.writer) {
         if (a->resume && train_log_trim(a->log, start) != 0) {
             fprintf(stderr, "vnative %s: cannot rewrite %s: %s\n", CMD, a->log, strerror(errno));
             goto done;
@@ -374,7 +388,7 @@ static int train(targs *a, const vn_encoder_config *cfg)
                 CMD, (long long)a->total_steps);
 
     r.rep.tty = isatty(STDERR_FILENO);
-    r.rep.quiet = a->quiet;
+    r.rep.quiet = a->quiet || !r.writer;
     r.rep.target = a->steps;
     r.rep.start_step = start;
     r.rep.every = a->steps / 20 > 1 ? a->steps / 20 : 1;
@@ -411,10 +425,26 @@ static int train(targs *a, const vn_encoder_config *cfg)
         rc = vn_cli_fail(CMD, r.err);
         goto done;
     }
+    if (dist.size > 1) {
+        const vn_encoder *enc = NULL;
+        vn_trainer_get_encoder(r.tr, &enc);
+        int same = vn_cli_dist_same_weights(&dist, enc, dmsg, sizeof dmsg);
+        if (same < 0 || !same) {
+            rc = vn_cli_fail(CMD, same < 0 ? dmsg : "the ranks hold different weights after training");
+            goto done;
+        }
+        if (r.writer && step > start)
+            printf("data parallel: %d ranks, global batch %lld, the ranks' weights are identical; all-reduce "
+                   "%.1f ms per step (rank 0, waiting for the slower rank included)\n",
+                   dist.size, (long long)(dist.size * a->batch), 1e3 * dist.reduce_s / (double)(step - start));
+    }
+    if (!r.writer)
+        goto finished;
     summary(&r, step, a->steps, start, train_now_s() - r.rep.t0);
+finished:
     fflush(stdout);
     rc = 0;
-    if (stop_signal) {
+    if (stop_signal && r.writer) {
         const char *signame = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
         if (step > 0 && r.saved_step == step)
             fprintf(stderr, "vnative %s: stopped by %s at step %lld; checkpoint in %s (continue with --resume)\n",
@@ -428,6 +458,7 @@ done:
         rc = vn_cli_fail(CMD, "closing the log failed");
     vn_trainer_destroy(r.tr);
     vn_context_destroy(ctx);
+    vn_cli_dist_end(&dist, rc);
     return rc;
 }
 
@@ -449,6 +480,7 @@ int vn_cmd_train(int argc, char **argv)
     a.min_lr = def.min_lr;
     a.weight_decay = def.weight_decay;
     a.grad_clip = def.grad_clip;
+    a.dist_timeout = 300.0;
     unsigned char given[N_FLAGS] = {0};
     int pr = vn_cli_parse_flags(CMD, flags, N_FLAGS, &a, argc, argv, given);
     if (pr == 1) {

@@ -163,6 +163,7 @@ static vn_status write_state(vn_trainer *tr, const char *path)
         !(st = add_i64_meta(w, "step", tr->step)) && !(st = add_i64_meta(w, "clips_seen", tr->clips_seen)) &&
         !(st = add_i64_meta(w, "data_pos", tr->data.pos)) && !(st = add_i64_meta(w, "data_epoch", tr->data.epoch)) &&
         !(st = add_i64_meta(w, "data_epoch_batches", tr->data.epoch_batches)) &&
+        !(st = add_i64_meta(w, "world_size", tr->dist.world_size)) &&
         !(st = vn_st_writer_add(w, "rng", VN_DTYPE_I64, 1, rng_shape, rng_words)) &&
         !(st = vn_encoder_add_tensors(tr->enc, w, "model.", vn_encoder_params(tr->enc, &n))) &&
         !(st = vn_encoder_add_tensors(tr->enc, w, "adam.m.", tr->m)) &&
@@ -264,6 +265,17 @@ static vn_status read_state(vn_trainer *tr, const vn_st_file *f, const char *pat
         (st = meta_i64(f, path, "data_pos", &pos)) || (st = meta_i64(f, path, "data_epoch", &epoch)) ||
         (st = meta_i64(f, path, "data_epoch_batches", &eb)))
         return st;
+    /* the shards and the data position are those of the saving run's replica count; a
+     * state from before data parallelism has none and was one replica */
+    int64_t world = 1;
+    const char *wv = NULL;
+    if (vn_st_metadata(f, "world_size", &wv) == VN_OK && (st = meta_i64(f, path, "world_size", &world)))
+        return st;
+    if (world != tr->dist.world_size)
+        return vn_error(VN_ERR_INVALID_ARG,
+                        "%s was saved by a run of %lld replicas (ranks); this one has %d: resume with the same "
+                        "number of ranks",
+                        path, (long long)world, tr->dist.world_size);
     int64_t words[4], shape[1] = {4};
     vn_tensor t;
     vn_tensor_init(&t, words, VN_DTYPE_I64, 1, shape);

@@ -144,7 +144,7 @@ static vn_status next_world(vn_train_data *d, float *clips, int32_t *labels, int
     for (int64_t i = 0; i < B; i++) {
         vn_world_task task;
         int64_t index;
-        world_item(d, d->pos + i, &task, &index);
+        world_item(d, d->pos + (int64_t)d->shard * B + i, &task, &index);
         vn_tensor t;
         vn_tensor_init(&t, clips + i * per, VN_DTYPE_F32, 4, shape);
         int label = -1;
@@ -162,7 +162,7 @@ static vn_status next_world(vn_train_data *d, float *clips, int32_t *labels, int
     }
     if (first)
         return vn_error(first, "world clip %s #%lld: %s", vn_world_task_name(first_task), (long long)first_index, msg);
-    d->pos += B;
+    d->pos += (int64_t)(d->n_shards > 0 ? d->n_shards : 1) * B;
     return VN_OK;
 }
 

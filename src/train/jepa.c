@@ -178,7 +178,12 @@ vn_status vn_train_jepa(vn_trainer *tr, vn_rng *rng, int backward, float *loss)
     struct vn_train_jepa *j = tr->jepa;
     int64_t B = tr->B, D = tr->D, F = j->F, S = j->S, nk = j->n_keep, nm = j->n_mask;
     int64_t Kc = F * nk, Kt = F * nm;
-    vn_train_tube_masks(rng, B, j->Lh, j->Lw, nm, j->keep, j->masked, j->mask_scratch);
+    uint64_t key = vn_rng_next(rng);
+    for (int64_t b = 0; b < B; b++) {
+        vn_rng cb;
+        vn_train_clip_rng(&cb, key, tr->clip0 + b);
+        vn_train_tube_masks(&cb, 1, j->Lh, j->Lw, nm, j->keep + b * nk, j->masked + b * nm, j->mask_scratch);
+    }
     for (int64_t b = 0; b < B; b++)
         for (int64_t f = 0; f < F; f++) {
             for (int64_t k = 0; k < nk; k++)

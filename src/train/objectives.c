@@ -116,8 +116,11 @@ static vn_status aot(vn_trainer *tr, vn_rng *rng, int backward, float *loss, flo
         fwd[t] = t;
         rev[t] = T - 1 - t;
     }
+    uint64_t key = vn_rng_next(rng);
     for (int64_t i = 0; i < B; i++) {
-        int reversed = (int)(vn_rng_next(rng) >> 63);
+        vn_rng ci;
+        vn_train_clip_rng(&ci, key, tr->clip0 + i);
+        int reversed = (int)(vn_rng_next(&ci) >> 63);
         targets[i] = reversed ? 0.0f : 1.0f;
         pick_frames(tr, i, i, reversed ? rev : fwd);
     }
@@ -129,8 +132,11 @@ static vn_status order(vn_trainer *tr, vn_rng *rng, int backward, float *loss, f
     int64_t B = tr->B, T = tr->T;
     float *targets = tr->targets;
     int64_t *perm = tr->idx;
+    uint64_t key = vn_rng_next(rng);
     for (int64_t i = 0; i < B; i++) {
-        int shuffled = (int)(vn_rng_next(rng) >> 63);
+        vn_rng ci;
+        vn_train_clip_rng(&ci, key, tr->clip0 + i);
+        int shuffled = (int)(vn_rng_next(&ci) >> 63);
         targets[i] = shuffled ? 0.0f : 1.0f;
         for (int64_t t = 0; t < T; t++)
             perm[t] = t;
@@ -139,7 +145,7 @@ static vn_status order(vn_trainer *tr, vn_rng *rng, int backward, float *loss, f
             int identity;
             do {
                 for (int64_t t = T - 1; t > 0; t--) {
-                    int64_t j = (int64_t)vn_rng_below(rng, (uint64_t)t + 1), x = perm[t];
+                    int64_t j = (int64_t)vn_rng_below(&ci, (uint64_t)t + 1), x = perm[t];
                     perm[t] = perm[j];
                     perm[j] = x;
                 }
@@ -234,6 +240,14 @@ static vn_status future(vn_trainer *tr, int backward, float *loss, float *acc)
     if ((st = vn_nn_take_error()) != VN_OK)
         return st;
     return vn_encoder_backward(tr->enc, tr->acts, tr->demb, tr->grad);
+}
+
+/* Draws that concern one clip (its reversal, its shuffle, its masks) come from a stream
+ * of its own, keyed by one draw of the step's stream and the clip's global index: the
+ * same clip gets the same draws however the global batch is split among replicas. */
+void vn_train_clip_rng(vn_rng *r, uint64_t key, int64_t global)
+{
+    vn_rng_seed(r, key, (uint64_t)global);
 }
 
 vn_status vn_train_input_forward(vn_trainer *tr)

@@ -31,6 +31,7 @@ typedef struct vn_train_data {
     int64_t pos, epoch, epoch_batches;
     int64_t n_items;            /* files in the loader source */
     int64_t *lab;               /* [batch] the loader's labels */
+    int shard, n_shards;        /* world data: this replica's share of each global batch */
 } vn_train_data;
 
 /* Open "world:TASKS", a manifest or a directory. seed picks the world (or the file order
@@ -110,7 +111,17 @@ struct vn_trainer {
     double elapsed_s;
     vn_train_data data, eval;
     int have_eval;
+    vn_train_dist dist;          /* world_size 1 without data parallelism (dist.c) */
+    int64_t clip0;               /* the global index of the batch's first clip */
+    float *dist_host;            /* host staging of device gradients for the all-reduce */
 };
+
+/* dist.c: sum the gradients over the replicas and divide by world_size (nothing with one
+ * replica), and average a step's or an evaluation's metrics. */
+vn_status vn_train_dist_gradients(vn_trainer *tr);
+vn_status vn_train_dist_metrics(vn_trainer *tr, vn_train_metrics *m);
+/* A per-clip random stream: clip `global` of the draw keyed `key` (see objectives.c). */
+void vn_train_clip_rng(vn_rng *r, uint64_t key, int64_t global);
 
 /* Per-objective losses and accuracies of one batch (tr->clips, tr->labels). With
  * backward set, gradients scaled by the objective weights are accumulated into the

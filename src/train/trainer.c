@@ -173,6 +173,7 @@ static vn_status create(vn_trainer *tr, vn_context *ctx, const vn_encoder_config
     tr->C = tr->cfg.channels;
     tr->H = tr->cfg.size;
     tr->B = tr->opt.batch;
+    tr->dist = (vn_train_dist)VN_TRAIN_DIST_INIT;
     /* one frame has no order: the shuffle that order draws would never differ from it */
     if (tr->T < 2 && (tr->w[VN_OBJECTIVE_AOT] > 0 || tr->w[VN_OBJECTIVE_ORDER] > 0))
         return vn_error(VN_ERR_INVALID_ARG, "vn_trainer_create: aot and order need clips of 2 or more frames; the "
@@ -286,6 +287,7 @@ void vn_trainer_destroy(vn_trainer *tr)
     free(tr->idx);
     free(tr->frame_idx);
     free(tr->readback);
+    free(tr->dist_host);
     free(tr->groups);
     free(tr->objectives_spec);
     free(tr->data_spec);
@@ -356,6 +358,7 @@ static vn_status step(vn_trainer *tr, vn_train_metrics *m)
 {
     double t0 = now_s();
     metrics_reset(m, tr, 0);
+    tr->clip0 = tr->data.pos + (int64_t)tr->dist.rank * tr->B;
     vn_status st = vn_train_data_next(&tr->data, tr->clips, tr->labels, tr->B);
     if (st)
         return vn_error_prefix(st, "vn_trainer_step: ");
@@ -363,7 +366,8 @@ static vn_status step(vn_trainer *tr, vn_train_metrics *m)
         vn_nn_zero(&tr->nn, tr->groups[g].grad, tr->groups[g].n);
     if ((st = vn_nn_take_error()))
         return vn_error_prefix(st, "vn_trainer_step: ");
-    if ((st = objectives(tr, &tr->rng, 1, m, 1.0)))
+    if ((st = objectives(tr, &tr->rng, 1, m, 1.0)) || (st = vn_train_dist_gradients(tr)) ||
+        (st = vn_train_dist_metrics(tr, m)))
         return vn_error_prefix(st, "vn_trainer_step: ");
     if (!isfinite(m->loss))
         return vn_error(VN_ERR_STATE,
@@ -381,13 +385,14 @@ static vn_status step(vn_trainer *tr, vn_train_metrics *m)
         vn_train_jepa_ema(tr);
     if ((st = vn_nn_take_error()))
         return vn_error_prefix(st, "vn_trainer_step: the update: ");
-    tr->clips_seen += tr->B;
+    /* the global batch: every replica took B clips */
+    tr->clips_seen += (int64_t)tr->dist.world_size * tr->B;
     double dt = now_s() - t0;
     tr->elapsed_s += dt;
     m->lr = (float)lr;
     m->step = tr->step;
     m->clips_seen = tr->clips_seen;
-    m->clips_per_s = dt > 0 ? (double)tr->B / dt : 0.0;
+    m->clips_per_s = dt > 0 ? (double)tr->dist.world_size * (double)tr->B / dt : 0.0;
     m->elapsed_s = tr->elapsed_s;
     return VN_OK;
 }
@@ -423,14 +428,17 @@ vn_status vn_trainer_evaluate(vn_trainer *tr, vn_train_metrics *metrics)
     vn_status st = vn_train_data_seek(&tr->eval, 0, 0, 0);
     int64_t n_batches = (tr->opt.eval_clips + tr->B - 1) / tr->B;
     for (int64_t b = 0; b < n_batches && st == VN_OK; b++) {
+        tr->clip0 = tr->eval.pos + (int64_t)tr->dist.rank * tr->B;
         st = vn_train_data_next(&tr->eval, tr->clips, tr->labels, tr->B);
         if (st == VN_OK)
             st = objectives(tr, &rng, 0, &m, 1.0 / (double)n_batches);
     }
+    if (st == VN_OK)
+        st = vn_train_dist_metrics(tr, &m);
     if (st)
         return vn_error_prefix(st, "vn_trainer_evaluate: ");
     double dt = now_s() - t0;
-    m.clips_per_s = dt > 0 ? (double)(n_batches * tr->B) / dt : 0.0;
+    m.clips_per_s = dt > 0 ? (double)(n_batches * tr->B) * tr->dist.world_size / dt : 0.0;
     m.elapsed_s = tr->elapsed_s;
     metrics_out(metrics, &m);
     return VN_OK;
