@@ -9,6 +9,7 @@
 #include "backend_ops.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "backend/backend_cpu.h"
@@ -64,6 +65,61 @@ END_TEST
 
 /* Without `deterministic`: the block order is fixed by design, not on request.
  * cpu memory is host memory, so the buffers here are plain malloc. */
+/* Threads running GEMMs of one shape on one backend: each gets its own primitive while
+ * another is busy, so every result equals the same GEMM run alone, bit for bit. (Sharing
+ * a running primitive shared its oneDNN scratchpad, and two trainers on one context
+ * summed each other's partial products now and then.) */
+#define CONC_THREADS 4
+#define CONC_ROUNDS 40
+
+typedef struct conc_job {
+    const vn_be *be;
+    float *a, *b, *c, *want;
+    int bad;
+} conc_job;
+
+static void *conc_worker(void *arg)
+{
+    conc_job *j = arg;
+    vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 96, 80, 200);
+    for (int r = 0; r < CONC_ROUNDS && !j->bad; r++) {
+        if (vn_be_gemm(j->be, &d, j->a, j->b, NULL, j->c) != VN_OK ||
+            memcmp(j->c, j->want, (size_t)(96 * 80) * sizeof(float)) != 0)
+            j->bad = 1;
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_gemms_do_not_share_scratch)
+{
+    vn_be be, ref;
+    vn_ops_open(&cpu, &be, &ref);
+    vn_rng r;
+    vn_rng_seed(&r, 11, 0);
+    vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 96, 80, 200);
+    conc_job jobs[CONC_THREADS];
+    pthread_t th[CONC_THREADS];
+    for (int t = 0; t < CONC_THREADS; t++) {
+        jobs[t] = (conc_job){&be, vn_ops_random(&r, 96 * 200), vn_ops_random(&r, 200 * 80),
+                             malloc((size_t)(96 * 80) * sizeof(float)), malloc((size_t)(96 * 80) * sizeof(float)),
+                             0};
+        VN_ASSERT_OK(vn_be_gemm(&be, &d, jobs[t].a, jobs[t].b, NULL, jobs[t].want));
+    }
+    for (int t = 0; t < CONC_THREADS; t++)
+        pthread_create(&th[t], NULL, conc_worker, &jobs[t]);
+    for (int t = 0; t < CONC_THREADS; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; t < CONC_THREADS; t++) {
+        ck_assert_msg(!jobs[t].bad, "thread %d: a concurrent GEMM differed from the same GEMM run alone", t);
+        free(jobs[t].a);
+        free(jobs[t].b);
+        free(jobs[t].c);
+        free(jobs[t].want);
+    }
+    vn_ops_close(&be, &ref);
+}
+END_TEST
+
 START_TEST(reductions_independent_of_threads)
 {
     vn_be one, two, four;
@@ -243,6 +299,7 @@ static Suite *backend_ops_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, primitives_are_cached);
     tcase_add_test(tc, reductions_independent_of_threads);
+    tcase_add_test(tc, concurrent_gemms_do_not_share_scratch);
     tcase_add_test(tc, cpu_refuses_tf32_and_bf16);
     suite_add_tcase(s, tc);
     tc = tcase_create("reference_emulation");

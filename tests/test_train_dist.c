@@ -2,14 +2,16 @@
  * Data parallelism in the library (vn_trainer_set_dist), without MPI: two replicas in two
  * threads of this process, summing through shared memory, against one trainer with the
  * global batch. Checks the sharding, the keyed per-clip draws (aot, order and jepa's
- * masks), the gradient and metric averaging, a failing all-reduce, and the world-size
- * check of a resume.
+ * masks), the gradient and metric averaging, a failing all-reduce, the world-size check
+ * of a resume, and file data split by manifest rows.
  */
 #include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "io/loader_internal.h"
+#include "loader_fixtures.h"
 #include "train/train_internal.h"
 #include "vn_test.h"
 
@@ -66,9 +68,13 @@ static vn_status thread_allreduce(void *user, float *buf, int64_t n, char *msg, 
     return VN_OK;
 }
 
+/* Training data of the replicas: world data unless a test names a manifest. */
+static const char *data_spec = "world:aot,gravity";
+
 static vn_trainer *make(vn_context *ctx, const char *objectives, int batch)
 {
-    vn_train_options o = vn_test_tiny_train_options(objectives, "world:aot,gravity", batch);
+    vn_train_options o = vn_test_tiny_train_options(objectives, data_spec, batch);
+    o.num_classes = 2; /* a manifest's labels are 0 and 1 */
     vn_encoder_config c = vn_test_tiny_config(VN_ENCODER_VIDEO, 21);
     vn_trainer *tr = NULL;
     VN_ASSERT_OK(vn_trainer_create(&tr, ctx, &c, &o));
@@ -91,8 +97,10 @@ static vn_trainer *run_pair(vn_context *ctx, const char *objectives, int half, i
     pthread_barrier_init(&sum.barrier, NULL, WORLD);
     replica reps[WORLD];
     pthread_t th[WORLD];
+    vn_context *own[WORLD];
     for (int k = 0; k < WORLD; k++) {
-        reps[k] = (replica){&sum, k, make(ctx, objectives, half), VN_OK, NULL};
+        own[k] = ctx;
+        reps[k] = (replica){&sum, k, make(own[k], objectives, half), VN_OK, NULL};
         reps[k].scratch = malloc((size_t)(4 << 20) * sizeof(float));
         vn_train_dist d = VN_TRAIN_DIST_INIT;
         d.rank = k;
@@ -184,24 +192,54 @@ START_TEST(test_resume_world_size)
 }
 END_TEST
 
-/* File data is not sharded yet: refused rather than trained on overlapping data. */
-START_TEST(test_file_data_refused)
+/* Every n-th item, an equal count per shard. */
+START_TEST(test_items_shard)
 {
+    vn_loader_items items = {0};
+    items.n = items.cap = 7;
+    items.v = calloc(7, sizeof *items.v);
+    for (int i = 0; i < 7; i++) {
+        items.v[i].path = malloc(8);
+        snprintf(items.v[i].path, 8, "v%d", i);
+    }
+    vn_loader_items_shard(&items, 1, 2);
+    ck_assert_int_eq(items.n, 3);
+    ck_assert_str_eq(items.v[0].path, "v1");
+    ck_assert_str_eq(items.v[1].path, "v3");
+    ck_assert_str_eq(items.v[2].path, "v5");
+    vn_loader_items_free(&items);
+}
+END_TEST
+
+/* File data: each replica reads half the manifest's rows and the replicas stay equal. */
+START_TEST(test_file_data_sharded)
+{
+    if (!lf_have_ffmpeg()) {
+        printf("SKIP file data: no ffmpeg CLI here to write the fixture videos\n");
+        return;
+    }
+    char dir[512], path[700], manifest[700];
+    snprintf(dir, sizeof dir, "%s/train_dist_videos_%d", vn_test_tmpdir(), (int)getpid());
+    ck_assert_int_eq(lf_mkdir(dir), 0);
+    snprintf(manifest, sizeof manifest, "%s/train.csv", dir);
+    FILE *m = fopen(manifest, "w");
+    ck_assert_ptr_nonnull(m);
+    fprintf(m, "path,label\n");
+    for (int i = 0; i < 9; i++) {
+        snprintf(path, sizeof path, "%s/v%d.mp4", dir, i);
+        ck_assert_int_eq(lf_make_textured(path, 48, 40, 12, 25.0, "mpeg4", 40 * i), 0);
+        fprintf(m, "%s,%d\n", path, i % 2);
+    }
+    fclose(m);
+    data_spec = manifest;
     vn_context *ctx = vn_test_cpu_context(1);
-    vn_trainer *tr = make(ctx, "aot", 4);
-    free(tr->data_spec);
-    tr->data_spec = strdup("clips.csv");
-    vn_world *world = tr->data.world;
-    tr->data.world = NULL; /* as a file source looks to set_dist; restored below */
-    vn_train_dist d = VN_TRAIN_DIST_INIT;
-    d.rank = 0;
-    d.world_size = 2;
-    d.allreduce_sum = thread_allreduce;
-    VN_ASSERT_FAILS(vn_trainer_set_dist(tr, &d), VN_ERR_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(vn_last_error(), "clips.csv"));
-    tr->data.world = world;
+    vn_status st;
+    vn_trainer *tr = run_pair(ctx, "aot,label", 2, -1, &st);
+    VN_ASSERT_OK(st);
+    ck_assert_int_eq(tr->data.n_items, 4); /* 9 rows: 4 each, one left out */
     vn_trainer_destroy(tr);
     vn_context_destroy(ctx);
+    lf_remove_tree(dir);
 }
 END_TEST
 
@@ -213,7 +251,8 @@ int main(void)
     tcase_add_test(tc, test_same_as_global_batch);
     tcase_add_test(tc, test_failing_allreduce);
     tcase_add_test(tc, test_resume_world_size);
-    tcase_add_test(tc, test_file_data_refused);
+    tcase_add_test(tc, test_items_shard);
+    tcase_add_test(tc, test_file_data_sharded);
     suite_add_tcase(s, tc);
     return vn_test_run(s);
 }

@@ -167,7 +167,8 @@ VN_API vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision
  * Data parallelism: world_size replicas of one trainer (one per process, usually one
  * per MPI rank), each given the same config and options. Replica `rank` takes its own
  * shard of every global batch (world data: clips rank*batch .. rank*batch + batch - 1
- * of each block of world_size*batch), so the global batch is world_size * batch. After
+ * of each block of world_size*batch; file data: see below), so the global batch is
+ * world_size * batch. After
  * the backward, allreduce_sum sums every gradient across the replicas (the trainer then
  * divides by world_size), so all replicas take the same optimiser step and hold the same
  * weights. Per-clip random choices (reversals, shuffles, masks) are keyed by the clip's
@@ -179,9 +180,10 @@ VN_API vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision
  * most cap bytes: a peer that is gone, a timeout), which becomes vn_last_error(); every
  * replica calls it with the same n in the same order. The metrics
  * of a step and of an evaluation are averaged over the replicas through it too.
+ * File data is split by rows: replica r reads rows r, r + world_size, ... of the manifest
+ * (or directory), cut to the same count for every replica, in its own shuffled order.
  * Set before the first step; checkpoints record world_size, and a resume with another
- * world_size is refused. Only world data is sharded so far (file data gives
- * VN_ERR_UNSUPPORTED).
+ * world_size is refused.
  */
 typedef struct vn_train_dist {
     unsigned int version;

@@ -35,7 +35,7 @@ typedef struct gemm_entry {
     dnnl_primitive_t prim;
     dnnl_memory_desc_t md_a, md_b, md_c, md_bias;
     int bias_arg;
-    int refs;          /* executions in flight; an entry is evicted only at zero */
+    int refs;          /* 1 while a caller runs it (0 or 1: never shared); evicted only at 0 */
     uint64_t last_use;
 } gemm_entry;
 
@@ -181,13 +181,20 @@ static vn_status entry_create(vn_onednn_gemm *g, const gemm_key *key, gemm_entry
     return VN_OK;
 }
 
-/* Find or build the primitive for key and take a reference on it. */
+/*
+ * Find or build the primitive for key and take it. A primitive runs for one caller at a
+ * time: oneDNN's library-managed scratchpad belongs to the primitive, and Debian's
+ * oneDNN is built without concurrent execution, so two threads running one primitive
+ * at once overwrite each other's scratch (seen as wrong sums from two trainers sharing
+ * a context; test concurrent_gemms_do_not_share_scratch). A busy entry is skipped and
+ * a second one for the same key is built.
+ */
 static vn_status acquire(vn_onednn_gemm *g, const gemm_key *key, gemm_entry **out)
 {
     pthread_mutex_lock(&g->lock);
     g->tick++;
     for (int i = 0; i < g->count; i++) {
-        if (memcmp(&g->entries[i]->key, key, sizeof *key) == 0) {
+        if (g->entries[i]->refs == 0 && memcmp(&g->entries[i]->key, key, sizeof *key) == 0) {
             gemm_entry *e = g->entries[i];
             e->refs++;
             e->last_use = g->tick;

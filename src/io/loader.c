@@ -272,7 +272,23 @@ static vn_status start_workers(vn_loader *L)
 
 /* ---- the public API ------------------------------------------------------------------ */
 
+static vn_status create(vn_loader **out, const vn_loader_options *opts, int shard, int n_shards);
+
 vn_status vn_loader_create(vn_loader **out, const vn_loader_options *opts)
+{
+    return create(out, opts, 0, 1);
+}
+
+vn_status vn_loader_create_shard(vn_loader **out, const vn_loader *like, int shard, int n_shards)
+{
+    VN_CHECK_NULL(out);
+    VN_CHECK_NULL(like);
+    if (n_shards < 1 || shard < 0 || shard >= n_shards)
+        return vn_error(VN_ERR_INVALID_ARG, "loader shard %d of %d", shard, n_shards);
+    return create(out, &like->opts, shard, n_shards);
+}
+
+static vn_status create(vn_loader **out, const vn_loader_options *opts, int shard, int n_shards)
 {
     VN_CHECK_NULL(out);
     *out = NULL;
@@ -310,6 +326,11 @@ vn_status vn_loader_create(vn_loader **out, const vn_loader_options *opts)
     }
 
     s = vn_loader_items_read(L->source, &L->items);
+    if (s == VN_OK)
+        vn_loader_items_shard(&L->items, shard, n_shards);
+    if (s == VN_OK && L->items.n == 0)
+        s = vn_error(VN_ERR_INVALID_ARG, "vn_loader_create: shard %d of %d of '%s' has no items", shard, n_shards,
+                     L->source);
     if (s == VN_OK)
         s = find_clip_shape(L);
     if (s != VN_OK) {

@@ -30,6 +30,14 @@ vn_status vn_loader_items_read_manifest(const char *path, vn_loader_items *out);
 vn_status vn_loader_items_read_directory(const char *path, vn_loader_items *out);
 void vn_loader_items_free(vn_loader_items *items);
 
+/* Keep shard `shard` of n_shards of the items: those at index shard, shard + n_shards,
+ * ..., cut to floor(n / n_shards) so that every shard has the same count (replicas of
+ * data-parallel training then agree on the length of an epoch). */
+void vn_loader_items_shard(vn_loader_items *items, int shard, int n_shards);
+
+/* A loader with like's options over one shard of its items (vn_loader_items_shard). */
+vn_status vn_loader_create_shard(vn_loader **out, const vn_loader *like, int shard, int n_shards);
+
 /* 1 when name ends in an extension the directory listing treats as video. */
 int vn_loader_is_video_name(const char *name);
 

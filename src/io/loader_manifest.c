@@ -59,6 +59,20 @@ void vn_loader_items_free(vn_loader_items *items)
     memset(items, 0, sizeof *items);
 }
 
+void vn_loader_items_shard(vn_loader_items *items, int shard, int n_shards)
+{
+    if (n_shards <= 1)
+        return;
+    int64_t keep = items->n / n_shards, k = 0;
+    for (int64_t i = 0; i < items->n; i++) {
+        if (i % n_shards == shard && k < keep)
+            items->v[k++] = items->v[i];
+        else
+            free(items->v[i].path);
+    }
+    items->n = k;
+}
+
 static vn_status items_push(vn_loader_items *items, char *path, int64_t label, double start_s, double end_s)
 {
     if (items->n == items->cap) {

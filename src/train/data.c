@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "io/loader_internal.h"
 #include "train/train_internal.h"
 #include "world/world_internal.h"
 
@@ -191,10 +192,40 @@ static vn_status next_file(vn_train_data *d, float *clips, int32_t *labels, int6
         for (int64_t i = 0; i < B; i++)
             labels[i] = (int32_t)lab[i];
         d->epoch_batches++;
-        d->pos += B;
+        d->pos += (int64_t)(d->n_shards > 0 ? d->n_shards : 1) * B;
         return VN_OK;
     }
     return vn_error(VN_ERR_IO, "training data: a whole epoch gave no batch (every video failed to load?)");
+}
+
+vn_status vn_train_data_shard(vn_train_data *d, int shard, int n_shards, int64_t batch)
+{
+    d->shard = shard;
+    d->n_shards = n_shards;
+    if (d->world || n_shards <= 1)
+        return VN_OK;
+    /* file data: a loader over this replica's rows only, with the same options */
+    vn_loader *mine = NULL;
+    vn_status st = vn_loader_create_shard(&mine, d->loader, shard, n_shards);
+    if (st)
+        return st;
+    int64_t n = 0;
+    vn_loader_size(mine, &n);
+    if (n < batch) {
+        vn_loader_destroy(mine);
+        return vn_error(VN_ERR_INVALID_ARG,
+                        "training data: a shard of %d has %lld videos of %lld, fewer than one batch of %lld",
+                        n_shards, (long long)n, (long long)d->n_items, (long long)batch);
+    }
+    if ((st = vn_loader_start_epoch(mine, 0))) {
+        vn_loader_destroy(mine);
+        return st;
+    }
+    vn_loader_destroy(d->loader);
+    d->loader = mine;
+    d->n_items = n;
+    d->pos = d->epoch = d->epoch_batches = 0;
+    return VN_OK;
 }
 
 vn_status vn_train_data_next(vn_train_data *d, float *clips, int32_t *labels, int64_t B)

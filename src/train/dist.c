@@ -28,18 +28,17 @@ vn_status vn_trainer_set_dist(vn_trainer *tr, const vn_train_dist *d)
     if (tr->step > 0 || tr->clips_seen > 0)
         return vn_error(VN_ERR_STATE, "%s: the trainer has taken %lld steps; set data parallelism before the first",
                         __func__, (long long)tr->step);
-    if (d->world_size > 1 && !tr->data.world)
-        return vn_error(VN_ERR_UNSUPPORTED,
-                        "%s: only world data is sharded among replicas so far; '%s' is file data", __func__,
-                        tr->data_spec);
     if (d->world_size > 1 && tr->nn.dev && !tr->dist_host) {
         tr->dist_host = malloc((size_t)DIST_BUCKET * sizeof(float));
         if (!tr->dist_host)
             return vn_error(VN_ERR_OUT_OF_MEMORY, "%s: out of memory for the all-reduce staging buffer", __func__);
     }
+    vn_status st = vn_train_data_shard(&tr->data, d->rank, d->world_size, tr->B);
+    if (!st && tr->have_eval)
+        st = vn_train_data_shard(&tr->eval, d->rank, d->world_size, tr->B);
+    if (st)
+        return vn_error_prefix(st, "%s: ", __func__);
     tr->dist = *d;
-    tr->data.shard = tr->eval.shard = d->rank;
-    tr->data.n_shards = tr->eval.n_shards = d->world_size;
     return VN_OK;
 }
 

@@ -42,6 +42,10 @@ vn_status vn_train_data_open(vn_train_data *d, const char *spec, const vn_encode
 void vn_train_data_close(vn_train_data *d);
 /* The next B clips into clips [B, C, Tsrc, H, W] and labels [B] (-1 when unknown). */
 vn_status vn_train_data_next(vn_train_data *d, float *clips, int32_t *labels, int64_t B);
+/* Make d replica `shard` of n_shards: world data takes its part of each global batch;
+ * file data reopens its loader over every n_shards-th row (an equal count per replica).
+ * pos then counts the clips of all replicas. */
+vn_status vn_train_data_shard(vn_train_data *d, int shard, int n_shards, int64_t batch);
 /* Move to a saved position: world data jumps, file data replays the epoch's order. */
 vn_status vn_train_data_seek(vn_train_data *d, int64_t pos, int64_t epoch, int64_t epoch_batches);
 
