@@ -157,6 +157,7 @@ static void cuda_fini(vn_backend_state *st)
             vn_log(VN_LOG_WARN, "cuda backend: work pending at context destruction failed: %s (%s)",
                    cudaGetErrorName(e), cudaGetErrorString(e));
     }
+    vn_cuda_comm_fini(st);
     vn_cuda_staging_destroy(st);
     vn_cuda_gemm_fini(st);
     vn_cuda_arena_destroy(st);
@@ -399,6 +400,11 @@ const vn_backend vn_backend_cuda = {
     .sumsq = cuda_sumsq,
     .max = cuda_max,
     .nn = &vn_cuda_nn,
+#ifdef VN_HAVE_NCCL
+    .comm_id = vn_cuda_comm_id,
+    .comm_init = vn_cuda_comm_init,
+    .allreduce_sum = vn_cuda_allreduce_sum,
+#endif
 };
 
 /*
@@ -425,6 +431,7 @@ static int cuda_supports(const vn_backend_state *st, vn_op op)
     case VN_OP_GEMM_BF16: return st != NULL && t->gemm != NULL && st->cc_major >= 8;
     case VN_OP_GEMM_GELU: return st != NULL && t->gemm != NULL;
     case VN_OP_NN: return t->nn != NULL;
+    case VN_OP_ALLREDUCE: return t->allreduce_sum != NULL;
     case VN_OP_COUNT: break;
     }
     return 0;

@@ -19,6 +19,7 @@ struct vn_cuda_arena;   /* arena.c: the caching device allocator */
 struct vn_cuda_staging; /* arena.c: the pinned ring behind upload_async */
 
 struct vn_backend_state {
+    void *comm; /* the NCCL communicator of comm_init (ncclComm_t), or NULL */
     int device;
     cudaStream_t stream;  /* every op of the context, in order */
     cublasHandle_t blas;
@@ -85,6 +86,16 @@ void vn_cuda_staging_destroy(vn_backend_state *st);
 /* ---- GEMM resources (gemm_lt.c) ---------------------------------------------------- */
 vn_status vn_cuda_gemm_init(vn_backend_state *st);
 void vn_cuda_gemm_fini(vn_backend_state *st);
+
+/* Collectives (comm_nccl.c, with VN_HAVE_NCCL): NCCL's unique id, a communicator per
+ * context, an in-place sum on the context's stream. vn_cuda_comm_fini releases the
+ * communicator at context destruction (a no-op without NCCL). */
+#ifdef VN_HAVE_NCCL
+vn_status vn_cuda_comm_id(void *id, size_t cap, size_t *len);
+vn_status vn_cuda_comm_init(vn_backend_state *st, const void *id, size_t len, int rank, int size);
+vn_status vn_cuda_allreduce_sum(vn_backend_state *st, float *buf, int64_t n);
+#endif
+void vn_cuda_comm_fini(vn_backend_state *st);
 
 /* The engine table (backend_cuda_nn.c). */
 extern const vn_backend_nn vn_cuda_nn;

@@ -126,9 +126,11 @@ static int has_op(vn_ops_env *e, vn_op op)
 {
     if (vn_be_supports(&e->be, op))
         return 1;
-    if (op == VN_OP_NN) {
-        /* Not an op the dispatcher runs: without it the engine uses its host ops. */
-        ck_assert_ptr_null(vn_be_nn(&e->be));
+    if (op == VN_OP_NN || op == VN_OP_ALLREDUCE) {
+        /* Not ops the dispatcher runs: without the engine table the engine uses its host
+         * ops; without collectives data parallelism reduces through the host. */
+        if (op == VN_OP_NN)
+            ck_assert_ptr_null(vn_be_nn(&e->be));
         printf("backend_ops: %s: %s skipped for %s, which has no engine table\n", e->case_name, vn_op_name(op),
                vn_ops_be_name(e));
         fflush(stdout);
@@ -157,6 +159,7 @@ static int has_op(vn_ops_env *e, vn_op op)
         s = vn_be_gemm(&e->be, &d, buf, buf, NULL, buf);
         break;
     case VN_OP_NN:
+    case VN_OP_ALLREDUCE:
     case VN_OP_COUNT: ck_abort_msg("has_op(%s)", vn_op_name(op));
     }
     ck_assert_msg(s == VN_ERR_UNSUPPORTED, "%s: unsupported op %s returned %s, not VN_ERR_UNSUPPORTED (%s)",
@@ -613,7 +616,7 @@ OPS_CASE(bad_arguments, VN_OP_COUNT)
 
 int vn_ops_op_has_pointer(vn_op op)
 {
-    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_NN;
+    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_NN || op == VN_OP_ALLREDUCE;
 }
 
 int vn_ops_table_has(const vn_backend *t, vn_op op)
@@ -622,6 +625,7 @@ int vn_ops_table_has(const vn_backend *t, vn_op op)
         [VN_OP_GEMM] = t->gemm != NULL, [VN_OP_ADD] = t->add != NULL,   [VN_OP_MUL] = t->mul != NULL,
         [VN_OP_SCALE] = t->scale != NULL, [VN_OP_AXPY] = t->axpy != NULL, [VN_OP_SUM] = t->sum != NULL,
         [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL,   [VN_OP_NN] = t->nn != NULL,
+        [VN_OP_ALLREDUCE] = t->allreduce_sum != NULL,
     };
     return (int)op >= 0 && op < VN_OP_COUNT && has[op];
 }

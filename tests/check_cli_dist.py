@@ -7,7 +7,11 @@
 - a rank killed mid-run takes the job down within 60 s, with an error;
 - a rank that stops answering makes the other give up after --dist-timeout.
 
-SKIP (77) when this vnative was built without MPI or mpirun is missing."""
+SKIP (77) when this vnative was built without MPI or mpirun is missing.
+
+With the argument `nccl` it checks the GPU path instead: on the cuda backend with two
+GPUs, 2 ranks sum their gradients on the devices through NCCL and end with the weights
+of one GPU process with the global batch (relative L2 <= 1e-5). SKIP without 2 GPUs."""
 import array
 import json
 import os
@@ -79,8 +83,8 @@ def equivalence(cli, tmp):
     assert r.returncode == 0, r.stderr
     r = mpirun(cli, 2, *COMMON, "--batch", "4", "--steps", "4", "--out", two)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "data parallel: 2 ranks, global batch 8, the ranks' weights are identical; all-reduce" in r.stdout, \
-        r.stdout
+    assert "data parallel: 2 ranks, global batch 8, the ranks' weights are identical; gradients all-reduced " \
+        "through MPI" in r.stdout, r.stdout
     # rank 0 alone reports and writes
     assert r.stdout.count("reached step 4 of 4") == 1, r.stdout
     d = rel_l2(weights(os.path.join(one, "model.safetensors")), weights(os.path.join(two, "model.safetensors")))
@@ -127,6 +131,34 @@ def killed_rank(cli, tmp, how, extra, bound):
     return stdout + stderr
 
 
+def cuda_devices(cli):
+    r = subprocess.run([cli, "info", "--json"], capture_output=True, text=True, timeout=60)
+    for b in json.loads(r.stdout)["backends"]:
+        if b["name"] == "cuda":
+            return (len(b["devices"]) if b["available"] else 0), b.get("reason", "")
+    return 0, "this vnative has no cuda backend"
+
+
+def nccl(cli, tmp):
+    n, why = cuda_devices(cli)
+    if n < 2:
+        print(f"SKIP: NCCL data parallelism needs 2 GPUs; this machine has {n}" + (f" ({why})" if why else ""))
+        return SKIP
+    env = dict(MPI_ENV, VN_BACKEND="cuda")
+    one, two = os.path.join(tmp, "gpu_one"), os.path.join(tmp, "gpu_two")
+    r = subprocess.run([cli, "train", *COMMON, "--batch", "8", "--steps", "4", "--out", one], capture_output=True,
+                       text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run(["mpirun", "-np", "2", cli, "train", *COMMON, "--batch", "4", "--steps", "4", "--out", two],
+                       capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "all-reduced on the device (NCCL)" in r.stdout, r.stdout
+    d = rel_l2(weights(os.path.join(one, "model.safetensors")), weights(os.path.join(two, "model.safetensors")))
+    assert d <= 1e-5, f"2 GPU ranks vs 1 GPU process: relative L2 difference {d:.3g}"
+    print(f"NCCL: 2 GPU ranks vs 1 GPU process after 4 steps: relative L2 difference {d:.3g}")
+    return 0
+
+
 def main():
     cli, have_mpi = sys.argv[1], sys.argv[2] == "true"
     if not have_mpi:
@@ -136,6 +168,10 @@ def main():
         print("SKIP: mpirun is not installed (package openmpi-bin)")
         return SKIP
     tmp = scratch_dir("cli_dist")
+    if len(sys.argv) > 3 and sys.argv[3] == "nccl":
+        rc = nccl(cli, tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return rc
     two = equivalence(cli, tmp)
     resume_other_count(cli, two)
     log = killed_rank(cli, tmp, "killed", [], 60)

@@ -176,6 +176,19 @@ static void c_vn_context_seed(void)
     vn_context_destroy(ctx);
 }
 
+static void c_vn_context_comm_id(void)
+{
+    unsigned char id[128];
+    size_t len = 0;
+    VN_ASSERT_FAILS(vn_context_comm_id(NULL, id, sizeof id, &len), VN_ERR_INVALID_ARG);
+    vn_context *ctx = vn_test_cpu_context(1);
+    VN_ASSERT_FAILS(vn_context_comm_id(ctx, NULL, sizeof id, &len), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_context_comm_id(ctx, id, sizeof id, NULL), VN_ERR_INVALID_ARG);
+    /* the cpu backend has no collectives: data parallelism reduces through the host */
+    VN_ASSERT_FAILS(vn_context_comm_id(ctx, id, sizeof id, &len), VN_ERR_UNSUPPORTED);
+    vn_context_destroy(ctx);
+}
+
 /* ---- tensor.h ---------------------------------------------------------------------- */
 
 static void c_vn_dtype_name(void)
@@ -235,6 +248,7 @@ static const api_entry api_table[] = {
     ENTRY(vn_context_backend),
     ENTRY(vn_context_threads),
     ENTRY(vn_context_seed),
+    ENTRY(vn_context_comm_id),
     ENTRY(vn_dtype_name),
     ENTRY(vn_dtype_size),
     ENTRY(vn_tensor_init),

@@ -175,6 +175,13 @@ static void c_vn_trainer_set_precision(void)
     close_trainer(f);
 }
 
+static vn_status refuse_allreduce(void *user, float *buf, int64_t n, char *msg, size_t cap)
+{
+    (void)user, (void)buf, (void)n;
+    snprintf(msg, cap, "not reachable");
+    return VN_ERR_IO;
+}
+
 static void c_vn_trainer_set_dist(void)
 {
     vn_train_dist d = VN_TRAIN_DIST_INIT;
@@ -189,6 +196,12 @@ static void c_vn_trainer_set_dist(void)
     VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &d), VN_ERR_INVALID_ARG);
     d.rank = 1; /* two replicas and no way to sum their gradients */
     VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &d), VN_ERR_INVALID_ARG);
+    /* device collectives asked of the cpu backend, which has none */
+    unsigned char id[8] = {0};
+    d.allreduce_sum = refuse_allreduce;
+    d.comm_id = id;
+    d.comm_id_len = sizeof id;
+    VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &d), VN_ERR_UNSUPPORTED);
     VN_ASSERT_OK(vn_trainer_set_dist(f.tr, &(vn_train_dist)VN_TRAIN_DIST_INIT));
     VN_ASSERT_OK(vn_trainer_step(f.tr, NULL));
     VN_ASSERT_FAILS(vn_trainer_set_dist(f.tr, &(vn_train_dist)VN_TRAIN_DIST_INIT), VN_ERR_STATE);

@@ -118,6 +118,13 @@ VN_API vn_status vn_context_threads(const vn_context *ctx, int *out);
 /* The seed the context was created with. */
 VN_API vn_status vn_context_seed(const vn_context *ctx, uint64_t *out);
 
+/* Collectives across processes (data-parallel training on GPUs): an id for a group of
+ * processes, made by one of them with its context and handed to the others (through
+ * MPI, say) as vn_train_dist.comm_id. At most cap bytes go to id (128 are enough for
+ * NCCL's); *len gets the length. VN_ERR_UNSUPPORTED on a backend without collectives
+ * (the cpu backend: gradients are then reduced through the caller's all-reduce). */
+VN_API vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -180,6 +180,9 @@ VN_API vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision
  * most cap bytes: a peer that is gone, a timeout), which becomes vn_last_error(); every
  * replica calls it with the same n in the same order. The metrics
  * of a step and of an evaluation are averaged over the replicas through it too.
+ * With comm_id (from vn_context_comm_id of one replica's context, the same bytes on
+ * every replica), a backend with collectives (NCCL on cuda) sums the gradients in device
+ * memory instead; allreduce_sum still carries the metrics. NULL: through the host.
  * File data is split by rows: replica r reads rows r, r + world_size, ... of the manifest
  * (or directory), cut to the same count for every replica, in its own shuffled order.
  * Set before the first step; checkpoints record world_size, and a resume with another
@@ -190,10 +193,12 @@ typedef struct vn_train_dist {
     int rank, world_size;
     vn_status (*allreduce_sum)(void *user, float *buf, int64_t n, char *msg, size_t cap);
     void *user;
+    const void *comm_id;     /* device collectives' group id, or NULL */
+    size_t comm_id_len;
 } vn_train_dist;
 
 #define VN_TRAIN_DIST_VERSION 1
-#define VN_TRAIN_DIST_INIT { VN_TRAIN_DIST_VERSION, 0, 1, NULL, NULL }
+#define VN_TRAIN_DIST_INIT { VN_TRAIN_DIST_VERSION, 0, 1, NULL, NULL, NULL, 0 }
 
 VN_API vn_status vn_trainer_set_dist(vn_trainer *tr, const vn_train_dist *dist);
 VN_API const char *vn_precision_name(vn_precision precision);

@@ -34,6 +34,7 @@ typedef enum vn_op {
     VN_OP_GEMM_BF16,  /* gemm with precision VN_GEMM_BF16 */
     VN_OP_GEMM_GELU,  /* gemm with epilogue VN_GEMM_EPI_GELU */
     VN_OP_NN,         /* the engine ops of backend_nn.h (device backends) */
+    VN_OP_ALLREDUCE,  /* collectives across processes: comm_id, comm_init, allreduce_sum */
     VN_OP_COUNT
 } vn_op;
 
@@ -164,6 +165,14 @@ typedef struct vn_backend {
     /* The engine ops on backend memory (backend_nn.h), or NULL when the engine runs
      * its host implementations on this backend's (host) memory. */
     const struct vn_backend_nn *nn;
+
+    /* Collectives across processes for data parallelism (NCCL on cuda), or NULL: one
+     * process makes an id (comm_id, at most cap bytes, its length in *len), every
+     * process of the group hands it to comm_init with its rank, and allreduce_sum then
+     * sums n floats of backend memory in place across the group, in stream order. */
+    vn_status (*comm_id)(void *id, size_t cap, size_t *len);
+    vn_status (*comm_init)(vn_backend_state *st, const void *id, size_t len, int rank, int size);
+    vn_status (*allreduce_sum)(vn_backend_state *st, float *buf, int64_t n);
 } vn_backend;
 
 extern const vn_backend vn_backend_cpu;

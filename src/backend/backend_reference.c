@@ -35,7 +35,7 @@ static void ref_fini(vn_backend_state *st)
 static int ref_supports(const vn_backend_state *st, vn_op op)
 {
     (void)st;
-    return (int)op >= 0 && op < VN_OP_COUNT && op != VN_OP_NN;
+    return (int)op >= 0 && op < VN_OP_COUNT && op != VN_OP_NN && op != VN_OP_ALLREDUCE;
 }
 
 /* x rounded to nearest even with the `drop` low mantissa bits cleared: 13 for TF32

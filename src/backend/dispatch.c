@@ -10,6 +10,7 @@ const char *vn_op_name(vn_op op)
 {
     static const char *const names[VN_OP_COUNT] = {
         "gemm", "add", "mul", "scale", "axpy", "sum", "sumsq", "max", "gemm_tf32", "gemm_bf16", "gemm_gelu", "nn",
+        "allreduce",
     };
     return ((int)op >= 0 && op < VN_OP_COUNT) ? names[op] : "unknown";
 }

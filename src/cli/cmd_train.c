@@ -327,6 +327,10 @@ static int train(targs *a, const vn_encoder_config *cfg)
     co.n_threads = (int)a->threads;
     co.seed = (uint64_t)a->seed;
     co.deterministic = 1;
+    /* ranks on one host take its GPUs in turn (NCCL needs one GPU per rank) */
+    int n_gpus = 0;
+    if (dist.size > 1 && vn_device_count(VN_BACKEND_CUDA, &n_gpus) == VN_OK && n_gpus > 1)
+        co.device = vn_cli_dist_local_rank() % n_gpus;
     vn_train_options o;
     vn_train_options_init(&o, VN_TRAIN_OPTIONS_VERSION);
     o.objectives = a->objective;
@@ -353,8 +357,16 @@ static int train(targs *a, const vn_encoder_config *cfg)
     vn_precision prec = VN_PRECISION_FP32;
     if (st == VN_OK && a->precision && (st = vn_precision_from_name(a->precision, &prec)) == VN_OK)
         st = vn_trainer_set_precision(r.tr, prec);
+    unsigned char comm_id[256];
+    size_t comm_len = 0;
     if (st == VN_OK && dist.size > 1) {
+        if (vn_cli_dist_comm_id(&dist, ctx, comm_id, sizeof comm_id, &comm_len, dmsg, sizeof dmsg) != 0) {
+            rc = vn_cli_fail(CMD, dmsg);
+            goto done;
+        }
         vn_train_dist hook = vn_cli_dist_hook(&dist);
+        hook.comm_id = comm_len ? comm_id : NULL;
+        hook.comm_id_len = comm_len;
         st = vn_trainer_set_dist(r.tr, &hook);
     }
     if (st != VN_OK) {
@@ -434,9 +446,11 @@ static int train(targs *a, const vn_encoder_config *cfg)
             goto done;
         }
         if (r.writer && step > start)
-            printf("data parallel: %d ranks, global batch %lld, the ranks' weights are identical; all-reduce "
-                   "%.1f ms per step (rank 0, waiting for the slower rank included)\n",
-                   dist.size, (long long)(dist.size * a->batch), 1e3 * dist.reduce_s / (double)(step - start));
+            printf("data parallel: %d ranks, global batch %lld, the ranks' weights are identical; gradients "
+                   "all-reduced %s; host all-reduce %.1f ms per step (rank 0, waiting for the slower rank "
+                   "included)\n",
+                   dist.size, (long long)(dist.size * a->batch), comm_len ? "on the device (NCCL)" : "through MPI",
+                   1e3 * dist.reduce_s / (double)(step - start));
     }
     if (!r.writer)
         goto finished;

@@ -26,6 +26,14 @@ static int launched_size(void)
     return getenv("PMIX_RANK") ? 1 : 0;
 }
 
+int vn_cli_dist_local_rank(void)
+{
+    const char *v = getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+    if (!v)
+        v = getenv("MPI_LOCALRANKID");
+    return v && *v ? atoi(v) : 0;
+}
+
 int vn_cli_dist_compiled(void)
 {
 #ifdef VN_CLI_HAVE_MPI
@@ -129,6 +137,21 @@ static vn_status allreduce_sum(void *user, float *buf, int64_t n, char *msg, siz
     }
 }
 
+int vn_cli_dist_comm_id(vn_cli_dist *d, vn_context *ctx, unsigned char *id, size_t cap, size_t *len, char *msg,
+                        size_t mcap)
+{
+    unsigned long long n = 0;
+    if (d->rank == 0 && vn_context_comm_id(ctx, id, cap, len) == VN_OK)
+        n = *len;
+    if (MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_COMM_WORLD) != MPI_SUCCESS ||
+        (n > 0 && n <= cap && MPI_Bcast(id, (int)n, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)) {
+        snprintf(msg, mcap, "rank %d: sharing the device collectives' id failed", d->rank);
+        return -1;
+    }
+    *len = n <= cap ? (size_t)n : 0;
+    return 0;
+}
+
 vn_train_dist vn_cli_dist_hook(vn_cli_dist *d)
 {
     vn_train_dist h = VN_TRAIN_DIST_INIT;
@@ -219,6 +242,14 @@ vn_train_dist vn_cli_dist_hook(vn_cli_dist *d)
 {
     (void)d;
     return (vn_train_dist)VN_TRAIN_DIST_INIT;
+}
+
+int vn_cli_dist_comm_id(vn_cli_dist *d, vn_context *ctx, unsigned char *id, size_t cap, size_t *len, char *msg,
+                        size_t mcap)
+{
+    (void)d, (void)ctx, (void)id, (void)cap, (void)msg, (void)mcap;
+    *len = 0;
+    return 0;
 }
 
 int vn_cli_dist_same_weights(vn_cli_dist *d, const vn_encoder *enc, char *msg, size_t cap)

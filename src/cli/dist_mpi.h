@@ -27,6 +27,15 @@ int vn_cli_dist_init(vn_cli_dist *d, double timeout_s, char *msg, size_t cap);
 /* The hook for vn_trainer_set_dist. */
 vn_train_dist vn_cli_dist_hook(vn_cli_dist *d);
 
+/* This process's index among the ranks on its host (0 without mpirun): which GPU to use. */
+int vn_cli_dist_local_rank(void);
+
+/* Rank 0's id for the device collectives of ctx's backend (vn_context_comm_id), handed
+ * to every rank: *len 0 when the backend has none (gradients then go through the host).
+ * Non-zero, with msg set, when the exchange fails. */
+int vn_cli_dist_comm_id(vn_cli_dist *d, vn_context *ctx, unsigned char *id, size_t cap, size_t *len, char *msg,
+                        size_t mcap);
+
 /* Every replica's weights are compared by hash: 1 when they agree, 0 when they differ,
  * -1 with msg set when the comparison itself failed. */
 int vn_cli_dist_same_weights(vn_cli_dist *d, const vn_encoder *enc, char *msg, size_t cap);

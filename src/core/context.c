@@ -204,3 +204,14 @@ vn_status vn_context_seed(const vn_context *ctx, uint64_t *out)
     *out = ctx->seed;
     return VN_OK;
 }
+
+vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_t *len)
+{
+    VN_CHECK_NULL(ctx);
+    VN_CHECK_NULL(id);
+    VN_CHECK_NULL(len);
+    const vn_backend *t = ctx->be.table;
+    if (!vn_be_supports(&ctx->be, VN_OP_ALLREDUCE) || !t->comm_id)
+        return vn_error(VN_ERR_UNSUPPORTED, "vn_context_comm_id: the %s backend has no collectives", t->name);
+    return t->comm_id(id, cap, len);
+}

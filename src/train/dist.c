@@ -33,12 +33,25 @@ vn_status vn_trainer_set_dist(vn_trainer *tr, const vn_train_dist *d)
         if (!tr->dist_host)
             return vn_error(VN_ERR_OUT_OF_MEMORY, "%s: out of memory for the all-reduce staging buffer", __func__);
     }
+    const vn_be *be = tr->nn.be;
+    int device = d->world_size > 1 && d->comm_id;
+    if (device && !vn_be_supports(be, VN_OP_ALLREDUCE))
+        return vn_error(VN_ERR_UNSUPPORTED, "%s: comm_id is set, but the %s backend has no collectives", __func__,
+                        be->table->name);
+    if (device && (tr->dist_device || tr->dist.world_size > 1))
+        return vn_error(VN_ERR_STATE, "%s: data parallelism is already set up", __func__);
     vn_status st = vn_train_data_shard(&tr->data, d->rank, d->world_size, tr->B);
     if (!st && tr->have_eval)
         st = vn_train_data_shard(&tr->eval, d->rank, d->world_size, tr->B);
+    /* every replica waits here until the whole group has joined */
+    if (!st && device && (st = be->table->comm_init(be->state, d->comm_id, d->comm_id_len, d->rank, d->world_size)))
+        st = vn_error_prefix(st, "joining the group of %d: ", d->world_size);
     if (st)
         return vn_error_prefix(st, "%s: ", __func__);
     tr->dist = *d;
+    tr->dist.comm_id = NULL; /* the caller's bytes; the communicator holds what it needs */
+    tr->dist.comm_id_len = 0;
+    tr->dist_device = device;
     return VN_OK;
 }
 
@@ -57,6 +70,13 @@ static vn_status allreduce(vn_trainer *tr, float *buf, int64_t n)
 static vn_status reduce_range(vn_trainer *tr, float *g, int64_t n)
 {
     const float inv = 1.0f / (float)tr->dist.world_size;
+    if (tr->dist_device) {
+        /* in device memory, on the stream: no copy through the host */
+        const vn_be *be = tr->nn.be;
+        vn_status st = be->table->allreduce_sum(be->state, g, n);
+        return st ? vn_error_prefix(st, "all-reduce of %lld gradient floats on the device: ", (long long)n)
+                  : vn_be_scale(be, n, inv, g, g);
+    }
     for (int64_t off = 0; off < n; off += DIST_BUCKET) {
         int64_t len = n - off < DIST_BUCKET ? n - off : DIST_BUCKET;
         float *h = tr->nn.dev ? tr->dist_host : g + off;

@@ -118,6 +118,7 @@ struct vn_trainer {
     vn_train_dist dist;          /* world_size 1 without data parallelism (dist.c) */
     int64_t clip0;               /* the global index of the batch's first clip */
     float *dist_host;            /* host staging of device gradients for the all-reduce */
+    int dist_device;             /* 1: gradients summed by the backend's collectives */
 };
 
 /* dist.c: sum the gradients over the replicas and divide by world_size (nothing with one
