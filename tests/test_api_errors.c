@@ -264,6 +264,7 @@ extern const api_entry api_table_world[];
 extern const api_entry api_table_encoder[];
 extern const api_entry api_table_train[];
 extern const api_entry api_table_probe[];
+extern const api_entry api_table_index[];
 
 static const api_entry *find_entry(const char *name)
 {
@@ -276,7 +277,7 @@ static const api_entry *find_entry(const char *name)
     for (const api_entry *e = api_table_world; e->name; e++)
         if (!strcmp(e->name, name))
             return e;
-    const api_entry *modules[] = {api_table_encoder, api_table_train, api_table_probe};
+    const api_entry *modules[] = {api_table_encoder, api_table_train, api_table_probe, api_table_index};
     for (size_t m = 0; m < sizeof modules / sizeof modules[0]; m++)
         for (const api_entry *e = modules[m]; e->name; e++)
             if (!strcmp(e->name, name))

@@ -1,4 +1,4 @@
-/*
+/** @file
  * vnative/context.h: the runtime context, backend choice and device queries.
  *
  * A vn_context owns the compute backend (oneDNN on the CPU, cuBLAS and CUDA
@@ -18,30 +18,31 @@
 extern "C" {
 #endif
 
+/** The compute backends. */
 typedef enum vn_backend_kind {
-    VN_BACKEND_AUTO = 0,      /* CUDA when a GPU is usable, otherwise the CPU */
-    VN_BACKEND_CPU = 1,       /* oneDNN GEMMs and vectorised, threaded C kernels */
-    VN_BACKEND_CUDA = 2,      /* cuBLAS(Lt) and custom CUDA kernels */
-    VN_BACKEND_REFERENCE = 3  /* plain single-threaded C: slow, the ground truth in tests */
+    VN_BACKEND_AUTO = 0,      /**< CUDA when a GPU is usable, otherwise the CPU */
+    VN_BACKEND_CPU = 1,       /**< oneDNN GEMMs and vectorised, threaded C kernels */
+    VN_BACKEND_CUDA = 2,      /**< cuBLAS(Lt) and custom CUDA kernels */
+    VN_BACKEND_REFERENCE = 3  /**< plain single-threaded C: slow, the ground truth in tests */
 } vn_backend_kind;
 
-#define VN_BACKEND_KIND_COUNT 4
+#define VN_BACKEND_KIND_COUNT 4 /**< number of vn_backend_kind values */
 
-/* "auto", "cpu", "cuda", "reference"; "unknown" for other values. */
+/** "auto", "cpu", "cuda", "reference"; "unknown" for other values. */
 VN_API const char *vn_backend_name(vn_backend_kind kind);
 
-/* Parse a backend name as accepted by VN_BACKEND (case-insensitive; "ref" is accepted too). */
+/** Parse a backend name as accepted by VN_BACKEND (case-insensitive; "ref" is accepted too). */
 VN_API vn_status vn_backend_from_name(const char *name, vn_backend_kind *out);
 
-/* Whether this build of the library contains the backend (0 or 1). */
+/** Whether this build of the library contains the backend (0 or 1). */
 VN_API vn_status vn_backend_compiled(vn_backend_kind kind, int *out);
 
-/* Whether the backend can run on this machine now (0 or 1): compiled in, and for
+/** Whether the backend can run on this machine now (0 or 1): compiled in, and for
  * CUDA, a driver and at least one device present. When it cannot, and reason is not
  * NULL, *reason points to a static, library-owned sentence saying why (else to ""). */
 VN_API vn_status vn_backend_available(vn_backend_kind kind, int *out, const char **reason);
 
-/* Libraries the build links against, for diagnostics. */
+/** Libraries the build links against, for diagnostics. */
 typedef enum vn_component {
     VN_COMPONENT_ONEDNN = 0,
     VN_COMPONENT_LIBAVFORMAT = 1,
@@ -52,73 +53,76 @@ typedef enum vn_component {
     VN_COMPONENT_CUBLAS = 6
 } vn_component;
 
-#define VN_COMPONENT_COUNT 7
+#define VN_COMPONENT_COUNT 7 /**< number of vn_component values */
 
-/* The component's short name ("oneDNN", "libavformat", ...) and run-time version
+/** The component's short name ("oneDNN", "libavformat", ...) and run-time version
  * string ("2.6.3"). Both strings are static. A component that is not compiled in
  * gives VN_ERR_UNSUPPORTED; the CUDA components report their compiled-in versions
  * even where no driver is present. */
 VN_API vn_status vn_component_version(vn_component component, const char **name,
                                       const char **version);
 
-/* One compute device. */
+/** One compute device. */
 typedef struct vn_device_info {
-    unsigned int version;         /* VN_DEVICE_INFO_VERSION */
-    vn_backend_kind backend;
-    int index;
-    char name[128];
-    uint64_t memory_bytes;        /* total memory (system RAM for the CPU) */
-    int compute_units;            /* CPU cores available to the process, or CUDA multiprocessors */
-    int capability_major;         /* CUDA compute capability; 0 for the CPU */
-    int capability_minor;
+    unsigned int version;         /**< VN_DEVICE_INFO_VERSION */
+    vn_backend_kind backend;      /**< the backend the device belongs to */
+    int index;                    /**< the device's index within its backend */
+    char name[128];               /**< the CPU model or the GPU's name */
+    uint64_t memory_bytes;        /**< total memory (system RAM for the CPU) */
+    int compute_units;            /**< CPU cores available to the process, or CUDA multiprocessors */
+    int capability_major;         /**< CUDA compute capability; 0 for the CPU */
+    int capability_minor;         /**< CUDA compute capability, minor; 0 for the CPU */
 } vn_device_info;
 
-#define VN_DEVICE_INFO_VERSION 1
+#define VN_DEVICE_INFO_VERSION 1 /**< the version of vn_device_info this header describes */
+/** Static initialiser of vn_device_info: the current version and the defaults. */
 #define VN_DEVICE_INFO_INIT { VN_DEVICE_INFO_VERSION, VN_BACKEND_CPU, 0, {0}, 0, 0, 0, 0 }
 
-/* Number of devices the backend can use now (0 for CUDA without a GPU). */
+/** Number of devices the backend can use now (0 for CUDA without a GPU). */
 VN_API vn_status vn_device_count(vn_backend_kind kind, int *out);
 
-/* Fill *info (whose version field the caller sets, e.g. with VN_DEVICE_INFO_INIT). */
+/** Fill *info (whose version field the caller sets, for instance with VN_DEVICE_INFO_INIT). */
 VN_API vn_status vn_device_get_info(vn_backend_kind kind, int index, vn_device_info *info);
 
-/* Options for vn_context_create. Fields are only ever appended; set version to
+/** Options for vn_context_create. Fields are only ever appended; set version to
  * VN_CONTEXT_OPTIONS_VERSION, most simply through VN_CONTEXT_OPTIONS_INIT. */
 typedef struct vn_context_options {
-    unsigned int version;
-    vn_backend_kind backend;      /* the VN_BACKEND environment variable overrides this */
-    int n_threads;                /* 0: every core the process may use */
-    uint64_t seed;                /* root of every random stream the context hands out */
-    int deterministic;            /* 1: results are bit-identical across runs and thread counts */
-    int device;                   /* GPU index for CUDA */
+    unsigned int version;         /**< VN_CONTEXT_OPTIONS_VERSION */
+    vn_backend_kind backend;      /**< the VN_BACKEND environment variable overrides this */
+    int n_threads;                /**< 0: every core the process may use */
+    uint64_t seed;                /**< root of every random stream the context hands out */
+    int deterministic;            /**< 1: results are bit-identical across runs and thread counts */
+    int device;                   /**< GPU index for CUDA */
 } vn_context_options;
 
-#define VN_CONTEXT_OPTIONS_VERSION 1
+#define VN_CONTEXT_OPTIONS_VERSION 1 /**< the version of vn_context_options this header describes */
+/** Static initialiser of vn_context_options: the current version and the defaults. */
 #define VN_CONTEXT_OPTIONS_INIT { VN_CONTEXT_OPTIONS_VERSION, VN_BACKEND_AUTO, 0, 0, 0, 0 }
 
-/* Fill *opts with the defaults of the given version (VN_CONTEXT_OPTIONS_VERSION). */
+/** Fill *opts with the defaults of the given version (VN_CONTEXT_OPTIONS_VERSION). */
 VN_API vn_status vn_context_options_init(vn_context_options *opts, unsigned int version);
 
+/** The runtime context (opaque). */
 typedef struct vn_context vn_context;
 
-/* Create a context. opts may be NULL for the defaults.
+/** Create a context. opts may be NULL for the defaults.
  * Asking for CUDA where it is not available gives VN_ERR_UNSUPPORTED with the reason;
  * AUTO falls back to the CPU and logs one line at VN_LOG_INFO saying why. */
 VN_API vn_status vn_context_create(vn_context **out, const vn_context_options *opts);
 
-/* Destroy a context; NULL is a no-op. */
+/** Destroy a context; NULL is a no-op. */
 VN_API void vn_context_destroy(vn_context *ctx);
 
-/* The backend the context runs on (never VN_BACKEND_AUTO). */
+/** The backend the context runs on (never VN_BACKEND_AUTO). */
 VN_API vn_status vn_context_backend(const vn_context *ctx, vn_backend_kind *out);
 
-/* The number of threads the context's CPU kernels use. */
+/** The number of threads the context's CPU kernels use. */
 VN_API vn_status vn_context_threads(const vn_context *ctx, int *out);
 
-/* The seed the context was created with. */
+/** The seed the context was created with. */
 VN_API vn_status vn_context_seed(const vn_context *ctx, uint64_t *out);
 
-/* Collectives across processes (data-parallel training on GPUs): an id for a group of
+/** Collectives across processes (data-parallel training on GPUs): an id for a group of
  * processes, made by one of them with its context and handed to the others (through
  * MPI, say) as vn_train_dist.comm_id. At most cap bytes go to id (128 are enough for
  * NCCL's); *len gets the length. VN_ERR_UNSUPPORTED on a backend without collectives

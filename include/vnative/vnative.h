@@ -1,4 +1,4 @@
-/*
+/** @file
  * vnative.h: the umbrella header of libvnative.
  *
  * libvnative learns video-native self-supervised representations and measures,
@@ -21,5 +21,6 @@
 #include "vnative/train.h"
 #include "vnative/probe.h"
 #include "vnative/timevec.h"
+#include "vnative/index.h"
 
 #endif

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/json_writer.h"
 #include "cli/timevec_pairs.h"
+#include "io/npy.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,7 +18,7 @@
 #define CMD "timevec"
 
 typedef struct targs {
-    const char *model, *family, *pos, *tasks, *json, *video;
+    const char *model, *family, *pos, *tasks, *json, *video, *save_t;
     int64_t clips, world_seed, seed, batch, threads, stride;
     int quiet;
 } targs;
@@ -27,8 +28,8 @@ typedef struct targs {
 
 static const vn_cli_flag flags[] = {
     FS("--model", model), FS("--family", family), FS("--pos", pos), FS("--tasks", tasks), FS("--json", json),
-    FS("--video", video), FI("--clips", clips, 4, 1 << 20), FI("--world-seed", world_seed, 0, INT64_MAX),
-    FI("--seed", seed, 0, INT64_MAX), FI("--batch", batch, 1, 4096), FI("--threads", threads, 0, 1024),
+    FS("--video", video), FS("--save-t", save_t), FI("--clips", clips, 4, 1 << 20),
+    FI("--world-seed", world_seed, 0, INT64_MAX), FI("--seed", seed, 0, INT64_MAX), FI("--batch", batch, 1, 4096), FI("--threads", threads, 0, 1024),
     FI("--stride", stride, 1, 1 << 20), VN_FLAG_B(targs, "--quiet", quiet),
 };
 #define N_FLAGS (int)(sizeof flags / sizeof flags[0])
@@ -55,6 +56,8 @@ static void usage(FILE *f, const targs *d)
             "  --batch B           clips encoded at once (default %lld)\n"
             "  --threads N         compute threads (default: every core)\n"
             "  --json F            also write the results as JSON to F\n"
+            "  --save-t F          write the first task's time vector t to F, a float32 [dim] .npy\n"
+            "                      (for vnative retrieve --reverse --timevec F)\n"
             "  --quiet             no progress on stderr\n",
             d->tasks, (long long)d->clips, (long long)d->stride, (long long)d->batch);
 }
@@ -246,6 +249,14 @@ static int run(const targs *a, const vn_world_task *tasks, int n_tasks)
     printf("time vectors of %s (%s, dim %lld): %lld clips per task both ways, half fit t, half score it\n",
            a->model, vn_encoder_family_name(cfg.family), (long long)D, (long long)a->clips);
     print_results(a, tv, n_tasks, D);
+    if (a->save_t) {
+        char err[512];
+        int64_t shape[1] = {D};
+        if (vn_npy_write_atomic(a->save_t, VN_NPY_F32, 1, shape, tv[0].t, err, sizeof err) != 0) {
+            fprintf(stderr, "vnative %s: --save-t: %s\n", CMD, err);
+            goto done;
+        }
+    }
     if (a->json) {
         if (!(jf = fopen(a->json, "w"))) {
             fprintf(stderr, "vnative %s: cannot write %s: %s\n", CMD, a->json, strerror(errno));

@@ -15,6 +15,8 @@ static const vn_cli_command commands[] = {
     {"train", "train an encoder with self-supervised objectives, with checkpoints", vn_cmd_train},
     {"probe", "frozen-feature linear and k-NN probes of an encoder on the world's temporal tasks", vn_cmd_probe},
     {"timevec", "the time vector of an encoder: its sign alone, reversal by arithmetic, across tasks", vn_cmd_timevec},
+    {"encode", "embed a video, folder or manifest with an encoder: one row per clip or window, to .npy", vn_cmd_encode},
+    {"retrieve", "exact top-k search of encoded clips by a row, a .npy or a video; reversed along t", vn_cmd_retrieve},
     {"report", "results and training logs into report.json, report.md and one self-contained report.html", vn_cmd_report},
 };
 

@@ -2,10 +2,13 @@
 #include "io/npy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int fail(char *err, size_t cap, const char *fmt, ...)
 {
@@ -20,24 +23,33 @@ static int fail(char *err, size_t cap, const char *fmt, ...)
 
 static size_t elem_size(vn_npy_dtype d)
 {
-    return d == VN_NPY_F32 ? 4 : 1;
+    return d == VN_NPY_I64 ? 8 : d == VN_NPY_F32 ? 4 : 1;
 }
 
-int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data, char *err,
-                 size_t err_cap)
+static const char *descr_of(vn_npy_dtype d)
 {
-    if (!path || (ndim > 0 && !shape))
+    return d == VN_NPY_I64 ? "<i8" : d == VN_NPY_F32 ? "<f4" : "|u1";
+}
+
+/* The prelude and header dict of an array, padded to a multiple of 64 bytes, into hdr
+ * (cap bytes) with its length in *hlen_out and the data's size in *bytes. */
+static int build_header(vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data, unsigned char *hdr,
+                        size_t cap, size_t *hlen_out, size_t *bytes, char *err, size_t err_cap)
+{
+    if (ndim > 0 && !shape)
         return fail(err, err_cap, "npy: NULL path or shape");
     if (ndim < 0 || ndim > VN_NPY_MAX_DIMS)
         return fail(err, err_cap, "npy: %d dimensions; at most %d are supported", ndim, VN_NPY_MAX_DIMS);
-    if (dtype != VN_NPY_U8 && dtype != VN_NPY_F32)
-        return fail(err, err_cap, "npy: dtype %d is not u8 or f32", (int)dtype);
+    if (dtype != VN_NPY_U8 && dtype != VN_NPY_F32 && dtype != VN_NPY_I64)
+        return fail(err, err_cap, "npy: dtype %d is not u8, f32 or i64", (int)dtype);
     uint64_t n = 1;
     char dims[256] = "";
     size_t used = 0;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0)
             return fail(err, err_cap, "npy: shape[%d] = %lld is negative", i, (long long)shape[i]);
+        if (shape[i] > 0 && n > (UINT64_MAX >> 8) / (uint64_t)shape[i])
+            return fail(err, err_cap, "npy: the array is too large");
         n *= (uint64_t)shape[i];
         used += (size_t)snprintf(dims + used, sizeof dims - used, "%lld,%s", (long long)shape[i],
                                  i + 1 < ndim ? " " : "");
@@ -46,26 +58,42 @@ int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *
         dims[used - 1] = '\0'; /* numpy writes (2, 3) but (5,) */
     if (n > 0 && !data)
         return fail(err, err_cap, "npy: NULL data for %llu elements", (unsigned long long)n);
+    if (n > SIZE_MAX / elem_size(dtype))
+        return fail(err, err_cap, "npy: the array is too large");
     /* Little-endian hosts only (the library's targets); the descr says so. */
     char dict[400];
     int dlen = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
-                        dtype == VN_NPY_F32 ? "<f4" : "|u1", dims);
+                        descr_of(dtype), dims);
     /* The header, with its newline, pads the prelude to a multiple of 64 bytes. */
     size_t total = 10 + (size_t)dlen + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)dlen + pad + 1;
-    if (hlen > 65535)
+    if (hlen > 65535 || 10 + hlen > cap)
         return fail(err, err_cap, "npy: header too long");
+    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+                             (unsigned char)(hlen >> 8)};
+    memcpy(hdr, pre, 10);
+    memcpy(hdr + 10, dict, (size_t)dlen);
+    memset(hdr + 10 + dlen, ' ', pad);
+    hdr[10 + hlen - 1] = '\n';
+    *hlen_out = 10 + hlen;
+    *bytes = (size_t)n * elem_size(dtype);
+    return 0;
+}
+
+int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data, char *err,
+                 size_t err_cap)
+{
+    if (!path)
+        return fail(err, err_cap, "npy: NULL path or shape");
+    unsigned char hdr[512];
+    size_t hlen, bytes;
+    if (build_header(dtype, ndim, shape, data, hdr, sizeof hdr, &hlen, &bytes, err, err_cap) != 0)
+        return -1;
     FILE *f = fopen(path, "wb");
     if (!f)
         return fail(err, err_cap, "npy: cannot create %s: %s", path, strerror(errno));
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
-                             (unsigned char)(hlen >> 8)};
-    int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)dlen, f) == (size_t)dlen;
-    for (size_t i = 0; ok && i < pad; i++)
-        ok = fputc(' ', f) != EOF;
-    ok = ok && fputc('\n', f) != EOF;
-    size_t bytes = (size_t)n * elem_size(dtype);
+    int ok = fwrite(hdr, 1, hlen, f) == hlen;
     ok = ok && (bytes == 0 || fwrite(data, 1, bytes, f) == bytes);
     if (fclose(f) != 0)
         ok = 0;
@@ -74,6 +102,116 @@ int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *
         return fail(err, err_cap, "npy: writing %s failed: %s", path, strerror(errno));
     }
     return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n > 0) {
+        size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+        ssize_t k = write(fd, c, chunk);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            if (k == 0)
+                errno = EIO; /* no progress would otherwise loop forever */
+            return 0;
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return 1;
+}
+
+int vn_npy_write_atomic(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                        char *err, size_t err_cap)
+{
+    if (!path)
+        return fail(err, err_cap, "npy: NULL path or shape");
+    unsigned char hdr[512];
+    size_t hlen, bytes;
+    if (build_header(dtype, ndim, shape, data, hdr, sizeof hdr, &hlen, &bytes, err, err_cap) != 0)
+        return -1;
+    /* The temp file lives in the target's directory (rename is atomic only within one
+     * filesystem) and is hidden, so a half-written one is never taken for the array. */
+    const char *slash = strrchr(path, '/');
+    size_t dlen = slash ? (size_t)(slash - path) : 0;
+    const char *base = slash ? slash + 1 : path;
+    if (!*base)
+        return fail(err, err_cap, "npy: cannot write %s: %s", path, strerror(EISDIR));
+    size_t cap = strlen(path) + 16;
+    char *tmp = malloc(cap), *dir = malloc(dlen + 2);
+    if (!tmp || !dir) {
+        free(tmp);
+        free(dir);
+        return fail(err, err_cap, "npy: out of memory writing %s", path);
+    }
+    if (slash && dlen > 0) {
+        memcpy(dir, path, dlen);
+        dir[dlen] = '\0';
+    } else {
+        strcpy(dir, slash ? "/" : ".");
+    }
+    snprintf(tmp, cap, "%.*s%s.%s.XXXXXX", (int)dlen, path, slash ? "/" : "", base);
+    const char *what = "creating a temp file for";
+    int fd = -1, have_tmp = 0, renamed = 0, e = 0;
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        e = errno;
+        goto failed;
+    }
+    have_tmp = 1;
+    /* mkstemp gives 0600; the array is an ordinary file, readable like one open() makes. */
+    struct stat old;
+    if (fchmod(fd, stat(path, &old) == 0 ? (old.st_mode & 07777) : 0644) != 0) {
+        /* not fatal: the file is still written, only with mkstemp's mode */
+    }
+    what = "writing";
+    if (!write_all(fd, hdr, hlen) || (bytes && !write_all(fd, data, bytes))) {
+        e = errno;
+        goto failed;
+    }
+    what = "syncing the temp file for";
+    if (fsync(fd) != 0) {
+        e = errno;
+        goto failed;
+    }
+    what = "closing the temp file for";
+    int rc = close(fd);
+    fd = -1;
+    if (rc != 0) {
+        e = errno;
+        goto failed;
+    }
+    what = "renaming the temp file over";
+    if (rename(tmp, path) != 0) {
+        e = errno;
+        goto failed;
+    }
+    renamed = 1;
+    /* Without this the rename itself may not survive a crash. */
+    what = "syncing the directory of";
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd < 0 || fsync(dfd) != 0) {
+        e = errno;
+        if (dfd >= 0)
+            close(dfd);
+        goto failed;
+    }
+    close(dfd);
+    free(tmp);
+    free(dir);
+    return 0;
+failed:
+    if (fd >= 0)
+        close(fd);
+    if (have_tmp && !renamed)
+        unlink(tmp);
+    fail(err, err_cap, "npy: %s %s: %s%s", what, path, strerror(e ? e : EIO),
+         renamed ? " (the new file is in place but may not survive a crash)" : "");
+    free(tmp);
+    free(dir);
+    return -1;
 }
 
 void vn_npy_free(vn_npy_array *a)
@@ -101,7 +239,7 @@ static const char *dict_value(const char *h, const char *key)
     return p;
 }
 
-int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
+int vn_npy_read_checked(const char *path, vn_npy_array *out, char *err, size_t err_cap)
 {
     if (!path || !out)
         return fail(err, err_cap, "npy: NULL path or output");
@@ -111,8 +249,10 @@ int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
         return fail(err, err_cap, "npy: cannot open %s: %s", path, strerror(errno));
     unsigned char pre[12];
     char *h = NULL;
-    int rc = -1;
+    int rc = VN_NPY_ERR_FORMAT;
     if (fread(pre, 1, 8, f) != 8 || memcmp(pre, "\x93NUMPY", 6) != 0) {
+        if (ferror(f))
+            goto read_error;
         fail(err, err_cap, "npy: %s is not a .npy file", path);
         goto done;
     }
@@ -135,6 +275,7 @@ int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
     }
     h = malloc(hlen + 1);
     if (!h) {
+        rc = VN_NPY_ERR_MEMORY;
         fail(err, err_cap, "npy: out of memory");
         goto done;
     }
@@ -152,8 +293,10 @@ int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
         out->dtype = VN_NPY_U8;
     else if (!strncmp(descr, "'<f4'", 5))
         out->dtype = VN_NPY_F32;
+    else if (!strncmp(descr, "'<i8'", 5))
+        out->dtype = VN_NPY_I64;
     else {
-        fail(err, err_cap, "npy: %s holds dtype %.8s; only u1 and <f4 are supported", path, descr);
+        fail(err, err_cap, "npy: %s holds dtype %.8s; only u1, <f4 and <i8 are supported", path, descr);
         goto done;
     }
     if (strncmp(fortran, "False", 5) != 0) {
@@ -186,10 +329,25 @@ int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
         n *= (uint64_t)d;
         p = end;
     }
+    if (n > SIZE_MAX / elem_size(out->dtype)) {
+        fail(err, err_cap, "npy: %s is too large", path);
+        goto done;
+    }
     out->nbytes = (size_t)n * elem_size(out->dtype);
+    /* A header that promises more than the file holds is truncation, found before a
+     * garbage shape can turn into a huge allocation. */
+    struct stat sb;
+    long pos = ftell(f);
+    if (pos >= 0 && fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (uint64_t)(sb.st_size - pos) < (uint64_t)out->nbytes) {
+        fail(err, err_cap, "npy: %s is truncated: its header promises %zu bytes of data, it holds %lld", path,
+             out->nbytes, (long long)(sb.st_size - pos));
+        goto done;
+    }
     out->data = malloc(out->nbytes ? out->nbytes : 1);
     if (!out->data) {
-        fail(err, err_cap, "npy: out of memory for %zu bytes", out->nbytes);
+        rc = VN_NPY_ERR_MEMORY;
+        fail(err, err_cap, "npy: out of memory for %zu bytes of %s", out->nbytes, path);
         goto done;
     }
     if (out->nbytes && fread(out->data, 1, out->nbytes, f) != out->nbytes) {
@@ -199,9 +357,20 @@ int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
     rc = 0;
     goto done;
 truncated:
+    if (ferror(f))
+        goto read_error;
     fail(err, err_cap, "npy: %s is truncated", path);
+    goto done;
+read_error:
+    rc = VN_NPY_ERR_IO;
+    fail(err, err_cap, "npy: reading %s failed: %s", path, strerror(errno ? errno : EIO));
 done:
     free(h);
     fclose(f);
     return rc;
+}
+
+int vn_npy_read(const char *path, vn_npy_array *out, char *err, size_t err_cap)
+{
+    return vn_npy_read_checked(path, out, err, err_cap) == 0 ? 0 : -1;
 }
