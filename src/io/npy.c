@@ -1,4 +1,5 @@
 /* The .npy format: a magic string, a version, a Python-dict header, then raw C-order data. */
+#include "io/atomic_file.h"
 #include "io/npy.h"
 
 #include <errno.h>
@@ -171,34 +172,8 @@ int vn_npy_write_atomic(const char *path, vn_npy_dtype dtype, int ndim, const in
         e = errno;
         goto failed;
     }
-    what = "syncing the temp file for";
-    if (fsync(fd) != 0) {
-        e = errno;
+    if ((e = vn_atomic_commit(&fd, tmp, path, dir, &what, &renamed)) != 0)
         goto failed;
-    }
-    what = "closing the temp file for";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        e = errno;
-        goto failed;
-    }
-    what = "renaming the temp file over";
-    if (rename(tmp, path) != 0) {
-        e = errno;
-        goto failed;
-    }
-    renamed = 1;
-    /* Without this the rename itself may not survive a crash. */
-    what = "syncing the directory of";
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0 || fsync(dfd) != 0) {
-        e = errno;
-        if (dfd >= 0)
-            close(dfd);
-        goto failed;
-    }
-    close(dfd);
     free(tmp);
     free(dir);
     return 0;

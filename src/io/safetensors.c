@@ -1,4 +1,5 @@
 /* safetensors writing, atomic, and the helpers shared with the reader. See safetensors.h. */
+#include "io/atomic_file.h"
 #include "io/safetensors.h"
 
 #include <errno.h>
@@ -379,34 +380,8 @@ vn_status vn_st_writer_write(vn_st_writer *w, const char *path)
             err = errno;
             goto fail;
         }
-    what = "syncing the temp file for";
-    if (fsync(fd) != 0) {
-        err = errno;
+    if ((err = vn_atomic_commit(&fd, tmp, path, dir, &what, &renamed)) != 0)
         goto fail;
-    }
-    what = "closing the temp file for";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) {
-        err = errno;
-        goto fail;
-    }
-    what = "renaming the temp file over";
-    if (rename(tmp, path) != 0) {
-        err = errno;
-        goto fail;
-    }
-    renamed = 1;
-    /* Without this the rename itself may not survive a crash. */
-    what = "syncing the directory of";
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0 || fsync(dfd) != 0) {
-        err = errno;
-        if (dfd >= 0)
-            close(dfd);
-        goto fail;
-    }
-    close(dfd);
     free(tmp);
     free(dir);
     free(hdr.p);
