@@ -238,6 +238,15 @@ START_TEST(test_file_data_sharded)
     VN_ASSERT_OK(st);
     ck_assert_int_eq(tr->data.n_items, 4); /* 9 rows: 4 each, one left out */
     vn_trainer_destroy(tr);
+    /* a shard of 4 rows cannot fill a batch of 5: refused, and the trainer, whose data may
+     * be split already, refuses to train rather than run on a fraction of it */
+    vn_trainer *big = make(ctx, "aot,label", 5);
+    vn_train_dist d = VN_TRAIN_DIST_INIT;
+    d.world_size = 2;
+    d.allreduce_sum = thread_allreduce;
+    VN_ASSERT_FAILS(vn_trainer_set_dist(big, &d), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_trainer_step(big, NULL), VN_ERR_STATE);
+    vn_trainer_destroy(big);
     vn_context_destroy(ctx);
     lf_remove_tree(dir);
 }

@@ -3,6 +3,7 @@
  * public API, so the loader's manifest reader is out of reach; this one follows the same
  * rules (docs/LOADER.md) so that a manifest means the same clips to both. */
 #include "cli/encode_input.h"
+#include "cli/video_files.h"
 
 #include "cli/cli_flags.h"
 
@@ -20,24 +21,6 @@
 /* Times in a manifest are decimal and frame times come from integer pts * time base: a
  * microsecond of slack keeps "2.0" from missing a frame whose pts works out to 1.9999999. */
 #define EPS_S 1e-6
-
-/* The loader's video extensions (src/io/loader_manifest.c). */
-static const char *const video_exts[] = {
-    "mp4", "m4v", "mov", "avi", "mkv", "webm", "ogv", "ogg", "mpg", "mpeg",
-    "ts", "mts", "m2ts", "flv", "wmv", "asf", "3gp", "y4m", "gif",
-};
-
-static int is_video_name(const char *name)
-{
-    const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base)
-        return 0;
-    for (size_t i = 0; i < sizeof video_exts / sizeof video_exts[0]; i++)
-        if (!strcasecmp(dot + 1, video_exts[i]))
-            return 1;
-    return 0;
-}
 
 int vn_cli_open_model(const char *cmd, const char *model_flag, const char *model, uint64_t seed, int n_threads,
                       vn_context **ctx, vn_encoder **enc, vn_encoder_config *cfg)
@@ -120,45 +103,19 @@ void vn_cli_free_sources(vn_cli_source *s, int64_t n)
     free(s);
 }
 
-static char *join(const char *dir, const char *name)
-{
-    if (name[0] == '/' || !dir[0])
-        return strdup(name);
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static int by_path(const void *a, const void *b)
-{
-    return strcmp(((const vn_cli_source *)a)->path, ((const vn_cli_source *)b)->path);
-}
-
 static int list_dir(const char *cmd, const char *dir, list *l)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "vnative %s: --input %s: %s\n", cmd, dir, strerror(errno));
+    char **paths;
+    int64_t n;
+    if (vn_cli_list_video_dir(cmd, "--input", dir, &paths, &n) != 0)
         return 1;
-    }
-    struct dirent *de;
     int rc = 0;
-    while (!rc && (de = readdir(d)) != NULL) {
-        /* dot files are editor and OS litter ("._x.mp4"); FIFOs and devices could block */
-        if (de->d_name[0] == '.' || !is_video_name(de->d_name))
-            continue;
-        char *p = join(dir, de->d_name);
-        struct stat sb;
-        if (p && (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-            free(p);
-            continue;
-        }
-        if (push(l, p, -1.0, -1.0) != 0)
+    for (int64_t i = 0; i < n; i++)
+        if (!rc && push(l, paths[i], -1.0, -1.0) != 0) /* push owns the path, also when it fails */
             rc = 1;
-    }
-    closedir(d);
+        else if (rc)
+            free(paths[i]);
+    free(paths);
     if (rc) {
         fprintf(stderr, "vnative %s: out of memory listing %s\n", cmd, dir);
         return 1;
@@ -169,20 +126,8 @@ static int list_dir(const char *cmd, const char *dir, list *l)
                 cmd, dir);
         return 1;
     }
-    qsort(l->v, (size_t)l->n, sizeof *l->v, by_path); /* one directory prefix: by file name */
     return 0;
 }
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-        s[--n] = '\0';
-    return s;
-}
-
 int vn_cli_csv_split(char *line, char **f, int cap, const char **why)
 {
     int n = 0;
@@ -231,7 +176,7 @@ int vn_cli_csv_split(char *line, char **f, int cap, const char **why)
                 *why = "a quote inside an unquoted field";
                 return -1;
             }
-            f[n++] = trim(p);
+            f[n++] = vn_cli_trim(p);
             if (!comma)
                 return n;
             p = comma + 1;
@@ -326,7 +271,7 @@ static int parse_row(char **f, const columns *c, const char *dir, list *l, char 
             return 1;
         }
     }
-    return push(l, join(dir, path), start_s, end_s) != 0 ? -1 : 0;
+    return push(l, vn_cli_path_join(dir, path), start_s, end_s) != 0 ? -1 : 0;
 }
 
 static int list_manifest(const char *cmd, const char *path, list *l)
@@ -427,7 +372,7 @@ int vn_cli_list_sources(const char *cmd, const char *input, vn_cli_source **out,
     else if (!S_ISREG(sb.st_mode)) {
         fprintf(stderr, "vnative %s: --input %s is neither a video, a directory nor a manifest file\n", cmd, input);
         rc = 1;
-    } else if (is_video_name(input)) {
+    } else if (vn_cli_is_video_name(input)) {
         rc = push(&l, strdup(input), -1.0, -1.0);
         if (rc)
             fprintf(stderr, "vnative %s: out of memory\n", cmd);

@@ -3,6 +3,7 @@
  * manifest reader is out of reach; this one reads the same CSV layout, plus the TSV with
  * a "file" column that /work/shared/data/real and similar collections come with. */
 #include "cli/probe_real.h"
+#include "cli/video_files.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,30 +14,6 @@
 #include <sys/stat.h>
 
 #define MAX_FIELDS 64
-
-static const char *const video_exts[] = {"mp4", "avi", "ogv", "mkv", "webm", "mov"};
-
-static int is_video_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name)
-        return 0;
-    for (size_t i = 0; i < sizeof video_exts / sizeof video_exts[0]; i++)
-        if (!strcasecmp(dot + 1, video_exts[i]))
-            return 1;
-    return 0;
-}
-
-static char *join(const char *dir, const char *name)
-{
-    if (name[0] == '/' || !dir[0])
-        return strdup(name);
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 typedef struct list {
     char **v;
@@ -69,48 +46,14 @@ void vn_cli_free_videos(char **paths, int n)
     free(paths);
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int list_dir(const char *cmd, const char *dir, list *l)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "vnative %s: --real %s: %s\n", cmd, dir, strerror(errno));
+    int64_t n;
+    if (vn_cli_list_video_dir(cmd, "--real", dir, &l->v, &n) != 0)
         return 1;
-    }
-    struct dirent *de;
-    int rc = 0;
-    while (!rc && (de = readdir(d)) != NULL) {
-        struct stat sb;
-        char *p = is_video_name(de->d_name) ? join(dir, de->d_name) : NULL;
-        if (p && (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))) {
-            free(p);
-            continue;
-        }
-        if (p && push(l, p) != 0)
-            rc = 1;
-    }
-    closedir(d);
-    if (rc)
-        fprintf(stderr, "vnative %s: out of memory listing %s\n", cmd, dir);
-    else
-        qsort(l->v, (size_t)l->n, sizeof *l->v, by_name);
-    return rc;
+    l->n = l->cap = (int)n;
+    return 0;
 }
-
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\r')
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    return s;
-}
-
 /* Split line in place at delim; CSV fields may be "quoted" ("" for a quote). Returns
  * the field count, or -1 with *why set. */
 static int split(char *line, char delim, char **f, const char **why)
@@ -139,7 +82,7 @@ static int split(char *line, char delim, char **f, const char **why)
                     *w++ = *p;
             }
             *w = '\0';
-            p = trim(p + 1);
+            p = vn_cli_trim(p + 1);
             f[n++] = start;
             if (*p != delim && *p) {
                 *why = "text after a closing quote";
@@ -153,7 +96,7 @@ static int split(char *line, char delim, char **f, const char **why)
         char *end = strchr(p, delim);
         if (end)
             *end = '\0';
-        f[n++] = trim(p);
+        f[n++] = vn_cli_trim(p);
         if (!end)
             return n;
         p = end + 1;
@@ -178,7 +121,7 @@ static int list_manifest(const char *cmd, const char *path, list *l)
     while (!rc && getline(&line, &cap, fp) >= 0) {
         lineno++;
         line[strcspn(line, "\n")] = '\0';
-        char *s = trim(line);
+        char *s = vn_cli_trim(line);
         if (!*s || *s == '#')
             continue;
         if (!delim)
@@ -202,7 +145,7 @@ static int list_manifest(const char *cmd, const char *path, list *l)
         if (col >= n || !f[col][0]) {
             fprintf(stderr, "vnative %s: --real %s, line %ld: no path in column %d\n", cmd, path, lineno, col + 1);
             rc = 1;
-        } else if (push(l, join(dir, f[col])) != 0) {
+        } else if (push(l, vn_cli_path_join(dir, f[col])) != 0) {
             fprintf(stderr, "vnative %s: out of memory reading %s\n", cmd, path);
             rc = 1;
         }

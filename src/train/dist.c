@@ -46,8 +46,12 @@ vn_status vn_trainer_set_dist(vn_trainer *tr, const vn_train_dist *d)
     /* every replica waits here until the whole group has joined */
     if (!st && device && (st = be->table->comm_init(be->state, d->comm_id, d->comm_id_len, d->rank, d->world_size)))
         st = vn_error_prefix(st, "joining the group of %d: ", d->world_size);
-    if (st)
+    if (st) {
+        /* the data may be split already: training on a shard as one replica would
+         * silently see a fraction of it, so the trainer refuses from here on */
+        tr->half_sharded = d->world_size > 1;
         return vn_error_prefix(st, "%s: ", __func__);
+    }
     tr->dist = *d;
     tr->dist.comm_id = NULL; /* the caller's bytes; the communicator holds what it needs */
     tr->dist.comm_id_len = 0;

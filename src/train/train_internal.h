@@ -119,6 +119,7 @@ struct vn_trainer {
     int64_t clip0;               /* the global index of the batch's first clip */
     float *dist_host;            /* host staging of device gradients for the all-reduce */
     int dist_device;             /* 1: gradients summed by the backend's collectives */
+    int half_sharded;            /* a failed vn_trainer_set_dist left the data split: refuse to train */
 };
 
 /* dist.c: sum the gradients over the replicas and divide by world_size (nothing with one

@@ -401,6 +401,9 @@ vn_status vn_trainer_step(vn_trainer *tr, vn_train_metrics *metrics)
 {
     VN_CHECK_NULL(tr);
     vn_status vst = check_metrics(__func__, metrics);
+    if (!vst && tr->half_sharded)
+        vst = vn_error(VN_ERR_STATE, "%s: vn_trainer_set_dist failed after splitting the data; destroy this trainer",
+                       __func__);
     if (vst)
         return vst;
     vn_train_metrics m;
@@ -414,6 +417,9 @@ vn_status vn_trainer_evaluate(vn_trainer *tr, vn_train_metrics *metrics)
 {
     VN_CHECK_NULL(tr);
     vn_status vst = check_metrics(__func__, metrics);
+    if (!vst && tr->half_sharded)
+        vst = vn_error(VN_ERR_STATE, "%s: vn_trainer_set_dist failed after splitting the data; destroy this trainer",
+                       __func__);
     if (vst)
         return vst;
     if (!tr->have_eval)
@@ -448,6 +454,9 @@ vn_status vn_trainer_run(vn_trainer *tr, int64_t steps, vn_train_metrics *last)
 {
     VN_CHECK_NULL(tr);
     vn_status vst = check_metrics(__func__, last);
+    if (!vst && tr->half_sharded)
+        vst = vn_error(VN_ERR_STATE, "%s: vn_trainer_set_dist failed after splitting the data; destroy this trainer",
+                       __func__);
     if (vst)
         return vst;
     if (steps < 0)
