@@ -2,8 +2,11 @@
  * One training step and one encode of an encoder preset, timed (bench/encoder_bench.sh
  * runs this against the same model in PyTorch, bench/peer_torch_encoder.py).
  *
- *   bench_encoder PRESET FAMILY ATTENTION POOLING BATCH THREADS [REPS]
+ *   bench_encoder PRESET FAMILY ATTENTION POOLING BATCH THREADS [REPS] [--frames N] [--precision fp32|bf16]
  *
+ * --frames overrides the preset's clip length (video: a multiple of tubelet_t), so that
+ * bench/attention_scaling.sh can grow the token count; --precision bf16 asks the encoder's
+ * GEMMs for bf16 inputs (exit 3 with the error where the backend has none).
  * step:   zero the gradients, vn_encoder_forward, vn_encoder_backward with the gradient of
  *         loss = sum(emb * G) (d_embeddings = G), one AdamW step over all parameters
  *         (weight decay 0.05 on the parameters vn_encoder_param_decays marks, 0 elsewhere);
@@ -12,8 +15,11 @@
  * forward: vn_encoder_forward on activation memory made once and reused (what a trainer or
  *         an evaluation loop that keeps its vn_encoder_acts pays).
  * Each is warmed up, then timed REPS times (default 5); prints one JSON object with the
- * medians in seconds. Internal API (the training interface): links the static library.
+ * medians in seconds and the analytic FLOPs of one forward (flops_*; the step is 3 x the
+ * forward), counted as bench/run_encoder_bench.py's forward_flops counts them.
+ * Internal API (the training interface): links the static library.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,7 @@
 
 #include "backend/backend.h"
 #include "core/rng.h"
+#include "nn/encoder_internal.h"
 #include "nn/encoder_train.h"
 #include "nn/optim.h"
 #include "vnative/context.h"
@@ -32,6 +39,77 @@ static void fail(const char *what)
 {
     fprintf(stderr, "bench_encoder: %s: %s\n", what, vn_last_error());
     exit(1);
+}
+
+/* A missing feature (bf16 GEMMs on a backend without them) is not a crash: exit 3 so that a
+ * driver can tell "unsupported here" from a failure. */
+static void check(vn_status st, const char *what)
+{
+    if (st == VN_OK)
+        return;
+    fprintf(stderr, "bench_encoder: %s: %s\n", what, vn_last_error());
+    exit(st == VN_ERR_UNSUPPORTED ? 3 : 1);
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_encoder PRESET FAMILY joint|divided mean|attentive BATCH THREADS [REPS] "
+                    "[--frames N] [--precision fp32|bf16]\n");
+    exit(2);
+}
+
+static double gemm_flops(double m, double n, double k)
+{
+    return 2.0 * m * n * k;
+}
+
+/* Forward FLOPs of the analytic model of bench/run_encoder_bench.py (blocks_flops and
+ * forward_flops there; keep the two in step): 2*M*N*K per GEMM (patch embedding, qkv, proj,
+ * fc1, fc2; divided adds the temporal qkv and proj), attention 4*B*NH*T*T*HS = 4*B*T*T*D
+ * (QK^T and PV). Layernorm, GELU, softmax and mean pooling are not counted. Attentive
+ * pooling, which the python never runs, adds its two matrix-vector products in *pool. */
+typedef struct flops {
+    double total, attn_joint, attn_temporal, attn_spatial, pool;
+} flops;
+
+static void blocks_flops(flops *f, double seqs, double T, double D, double hidden, int depth, int divided,
+                         double F, double S)
+{
+    double M = seqs * T;
+    double per_block = gemm_flops(M, 3 * D, D) + gemm_flops(M, D, D) + gemm_flops(M, hidden, D) +
+                       gemm_flops(M, D, hidden);
+    if (!divided) {
+        f->attn_joint += depth * 4.0 * seqs * T * T * D;
+    } else {
+        per_block += gemm_flops(M, 3 * D, D) + gemm_flops(M, D, D);
+        f->attn_temporal += depth * 4.0 * seqs * S * F * F * D;
+        f->attn_spatial += depth * 4.0 * seqs * F * S * S * D;
+    }
+    f->total += depth * per_block;
+}
+
+static flops forward_flops(const vn_encoder_config *c, double N)
+{
+    flops f = {0};
+    double D = c->dim, p = c->patch, C = c->channels, side = c->size / c->patch, S = side * side;
+    double hidden = (double)lroundf((float)c->dim * c->mlp_ratio);
+    if (c->family == VN_ENCODER_VIDEO) {
+        double tt = c->tubelet_t, F = c->frames / c->tubelet_t;
+        f.total += gemm_flops(N * F * S, D, C * tt * p * p);
+        blocks_flops(&f, N, F * S, D, hidden, c->depth, c->attention == VN_ATTENTION_DIVIDED, F, S);
+        if (c->pooling == VN_POOLING_ATTENTIVE)
+            f.pool = 4.0 * N * F * S * D;
+    } else {
+        double T = c->frames;
+        f.total += gemm_flops(N * T * S, D, C * p * p);
+        blocks_flops(&f, N * T, S, D, hidden, c->depth, 0, 0, 0);
+        if (c->family == VN_ENCODER_FRAMES_TEMPORAL)
+            blocks_flops(&f, N, T, D, hidden, c->temporal_depth, 0, 0, 0);
+        if (c->pooling == VN_POOLING_ATTENTIVE)
+            f.pool = 4.0 * N * T * S * D;
+    }
+    f.total += f.attn_joint + f.attn_temporal + f.attn_spatial + f.pool;
+    return f;
 }
 
 static float *alloc_floats(int64_t n)
@@ -46,15 +124,30 @@ static float *alloc_floats(int64_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 7 && argc != 8) {
-        fprintf(stderr, "usage: bench_encoder PRESET FAMILY joint|divided mean|attentive BATCH THREADS [REPS]\n");
-        return 2;
-    }
+    if (argc < 7)
+        usage();
     const char *preset = argv[1];
     int64_t N = atoll(argv[5]);
-    int threads = atoi(argv[6]), reps = argc == 8 ? atoi(argv[7]) : 5;
+    int threads = atoi(argv[6]), reps = 5, frames = -1, argi = 7; /* -1: the preset's */
+    if (argi < argc && strncmp(argv[argi], "--", 2))
+        reps = atoi(argv[argi++]);
     if (reps < 1 || reps > 64)
         reps = 5;
+    const char *precision = "fp32";
+    for (; argi < argc; argi += 2) {
+        if (argi + 1 >= argc)
+            usage();
+        if (!strcmp(argv[argi], "--frames"))
+            frames = atoi(argv[argi + 1]);
+        else if (!strcmp(argv[argi], "--precision"))
+            precision = argv[argi + 1];
+        else
+            usage();
+    }
+    if (strcmp(precision, "fp32") && strcmp(precision, "bf16"))
+        usage();
+    if (N < 1)
+        usage();
     vn_encoder_family family;
     if (vn_encoder_family_from_name(argv[2], &family) != VN_OK)
         fail("family");
@@ -64,6 +157,8 @@ int main(int argc, char **argv)
         fail("preset");
     cfg.attention = !strcmp(argv[3], "divided") ? VN_ATTENTION_DIVIDED : VN_ATTENTION_JOINT;
     cfg.pooling = !strcmp(argv[4], "attentive") ? VN_POOLING_ATTENTIVE : VN_POOLING_MEAN;
+    if (frames != -1)
+        cfg.frames = frames;
 
     vn_context_options opts;
     vn_context_options_init(&opts, VN_CONTEXT_OPTIONS_VERSION);
@@ -76,6 +171,16 @@ int main(int argc, char **argv)
     vn_encoder *enc;
     if (vn_encoder_create(&enc, ctx, &cfg) != VN_OK)
         fail("vn_encoder_create");
+    if (!strcmp(precision, "bf16")) {
+        /* Checked up front, as vn_trainer_set_precision does, so the error names the backend
+         * rather than the first GEMM that would have failed. */
+        if (!vn_be_supports(enc->nn.be, VN_OP_GEMM_BF16)) {
+            fprintf(stderr, "bench_encoder: --precision bf16: the %s backend has no bf16 GEMMs (VN_ERR_UNSUPPORTED)\n",
+                    enc->nn.be->table->name);
+            return 3;
+        }
+        enc->nn.precision = VN_GEMM_BF16;
+    }
     int64_t L, D, n_floats;
     if (vn_encoder_output_shape(enc, &L, &D) != VN_OK)
         fail("output_shape");
@@ -131,17 +236,13 @@ int main(int argc, char **argv)
     for (int it = -2; it < reps; it++) {
         double t0 = vn_bench_now();
         memset(grads, 0, (size_t)n_floats * sizeof(float));
-        if (vn_encoder_forward(enc, acts, clips, N, emb, NULL) != VN_OK)
-            fail("forward");
-        if (vn_encoder_backward(enc, acts, G, grads) != VN_OK)
-            fail("backward");
+        check(vn_encoder_forward(enc, acts, clips, N, emb, NULL), "forward");
+        check(vn_encoder_backward(enc, acts, G, grads), "backward");
         vn_adamw_step(&nn, groups, count, 1e-4, &hp, ++step);
         double t1 = vn_bench_now();
-        if (vn_encoder_encode(enc, &tc, &te) != VN_OK)
-            fail("encode");
+        check(vn_encoder_encode(enc, &tc, &te), "encode");
         double t2 = vn_bench_now();
-        if (vn_encoder_forward(enc, acts, clips, N, emb, NULL) != VN_OK)
-            fail("forward");
+        check(vn_encoder_forward(enc, acts, clips, N, emb, NULL), "forward");
         double t3 = vn_bench_now();
         if (it >= 0) {
             step_t[it] = t1 - t0;
@@ -154,10 +255,14 @@ int main(int argc, char **argv)
     qsort(fwd_t, (size_t)reps, sizeof(double), vn_bench_cmp_double);
     int64_t nparams;
     vn_encoder_num_params(enc, &nparams);
+    flops fl = forward_flops(&cfg, (double)N);
     printf("{\"preset\": \"%s\", \"family\": \"%s\", \"attention\": \"%s\", \"pooling\": \"%s\", \"batch\": %lld, "
-           "\"params\": %lld, \"step_s\": %.6g, \"encode_s\": %.6g, \"forward_s\": %.6g, \"emb0\": %.6g}\n",
-           preset, argv[2], argv[3], argv[4], (long long)N, (long long)nparams, step_t[reps / 2], enc_t[reps / 2], fwd_t[reps / 2],
-           (double)emb[0]);
+           "\"frames\": %d, \"precision\": \"%s\", \"params\": %lld, \"step_s\": %.6g, \"encode_s\": %.6g, "
+           "\"forward_s\": %.6g, \"flops_forward\": %.6g, \"flops_step\": %.6g, \"flops_attn_joint\": %.6g, "
+           "\"flops_attn_temporal\": %.6g, \"flops_attn_spatial\": %.6g, \"flops_pool\": %.6g, \"emb0\": %.6g}\n",
+           preset, argv[2], argv[3], argv[4], (long long)N, cfg.frames, precision, (long long)nparams,
+           step_t[reps / 2], enc_t[reps / 2], fwd_t[reps / 2], fl.total, 3.0 * fl.total, fl.attn_joint,
+           fl.attn_temporal, fl.attn_spatial, fl.pool, (double)emb[0]);
 
     vn_encoder_acts_destroy(acts);
     free(groups), free(grads), free(m), free(v), free(clips), free(G), free(emb);

@@ -2,6 +2,10 @@
 of tests/python/torch_encoder.py) timed on one training step and one encode.
 
     /usr/bin/python3 bench/peer_torch_encoder.py PRESET FAMILY joint|divided mean|attentive BATCH THREADS [REPS]
+        [--frames N]
+
+--frames overrides the preset's clip length, as bench_encoder's --frames does (for
+bench/attention_scaling.sh).
 
 step:   zero_grad, forward, loss = sum(emb * G), backward, torch.optim.AdamW step (weight
         decay 0.05 on linear and conv weights, 0 on biases, norms, positional embeddings
@@ -21,10 +25,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 import torch_encoder as te  # noqa: E402
 
 
-def main(preset, family, attention, pooling, batch, threads, reps=5):
+def main(preset, family, attention, pooling, batch, threads, reps=5, frames=None):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     cfg = te.make_config(preset, family, attention=attention, pooling=pooling)
+    if frames is not None:
+        cfg["frames"] = frames
     model = te.Encoder(cfg)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -51,14 +57,18 @@ def main(preset, family, attention, pooling, batch, threads, reps=5):
             step_t.append(t1 - t0)
             enc_t.append(t2 - t1)
     print(json.dumps({"preset": preset, "family": family, "attention": attention, "pooling": pooling,
-                      "batch": batch, "params": sum(p.numel() for p in model.parameters()),
+                      "batch": batch, "frames": cfg["frames"], "params": sum(p.numel() for p in model.parameters()),
                       "step_s": statistics.median(step_t), "encode_s": statistics.median(enc_t),
                       "torch": torch.__version__}), flush=True)
 
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    if len(a) not in (6, 7):
+    frames = None
+    if len(a) >= 2 and a[-2] == "--frames":
+        frames = int(a[-1])
+        a = a[:-2]
+    if len(a) not in (6, 7) or (frames is not None and frames < 1):
         print(__doc__)
         sys.exit(2)
-    sys.exit(main(a[0], a[1], a[2], a[3], int(a[4]), int(a[5]), *(int(v) for v in a[6:])))
+    sys.exit(main(a[0], a[1], a[2], a[3], int(a[4]), int(a[5]), *(int(v) for v in a[6:]), frames=frames))

@@ -189,6 +189,37 @@ static void c_vn_context_comm_id(void)
     vn_context_destroy(ctx);
 }
 
+static void c_vn_context_set_profiling(void)
+{
+    VN_ASSERT_FAILS(vn_context_set_profiling(NULL, 1), VN_ERR_INVALID_ARG);
+}
+
+static void c_vn_context_profile_reset(void)
+{
+    VN_ASSERT_FAILS(vn_context_profile_reset(NULL), VN_ERR_INVALID_ARG);
+}
+
+static void c_vn_context_profile_count(void)
+{
+    int n;
+    VN_ASSERT_FAILS(vn_context_profile_count(NULL, &n), VN_ERR_INVALID_ARG);
+    vn_context *ctx = vn_test_cpu_context(1);
+    VN_ASSERT_FAILS(vn_context_profile_count(ctx, NULL), VN_ERR_INVALID_ARG);
+    vn_context_destroy(ctx);
+}
+
+static void c_vn_context_profile_entry(void)
+{
+    double s;
+    VN_ASSERT_FAILS(vn_context_profile_entry(NULL, 0, NULL, NULL, &s, NULL), VN_ERR_INVALID_ARG);
+    vn_context *ctx = vn_test_cpu_context(1);
+    int n = 0;
+    VN_ASSERT_OK(vn_context_profile_count(ctx, &n));
+    VN_ASSERT_FAILS(vn_context_profile_entry(ctx, -1, NULL, NULL, &s, NULL), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_context_profile_entry(ctx, n, NULL, NULL, &s, NULL), VN_ERR_INVALID_ARG);
+    vn_context_destroy(ctx);
+}
+
 /* ---- tensor.h ---------------------------------------------------------------------- */
 
 static void c_vn_dtype_name(void)
@@ -249,6 +280,10 @@ static const api_entry api_table[] = {
     ENTRY(vn_context_threads),
     ENTRY(vn_context_seed),
     ENTRY(vn_context_comm_id),
+    ENTRY(vn_context_set_profiling),
+    ENTRY(vn_context_profile_reset),
+    ENTRY(vn_context_profile_count),
+    ENTRY(vn_context_profile_entry),
     ENTRY(vn_dtype_name),
     ENTRY(vn_dtype_size),
     ENTRY(vn_tensor_init),

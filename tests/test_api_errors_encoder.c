@@ -4,6 +4,8 @@
  */
 #include "vn_test.h"
 
+#include "backend/cpu_gemm_onednn.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -193,6 +195,46 @@ static void c_vn_encoder_encode_tokens(void)
     check_encode_call(vn_encoder_encode_tokens, 1);
 }
 
+static void c_vn_encoder_set_precision(void)
+{
+    VN_ASSERT_FAILS(vn_encoder_set_precision(NULL, VN_PRECISION_FP32), VN_ERR_INVALID_ARG);
+    vn_context *ctx = enc_ctx();
+    vn_encoder *enc = small_encoder(ctx);
+    vn_precision p;
+    VN_ASSERT_FAILS(vn_encoder_set_precision(enc, (vn_precision)3), VN_ERR_INVALID_ARG);
+    VN_ASSERT_FAILS(vn_encoder_set_precision(enc, (vn_precision)-1), VN_ERR_INVALID_ARG);
+    /* the cpu backend has no TF32, and says why rather than multiplying in fp32 */
+    VN_ASSERT_FAILS(vn_encoder_set_precision(enc, VN_PRECISION_TF32), VN_ERR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(vn_last_error(), "tf32"));
+    VN_ASSERT_OK(vn_encoder_get_precision(enc, &p));
+    ck_assert_int_eq(p, VN_PRECISION_FP32);
+    /* bf16 exactly where the hardware has it */
+    const char *why = "";
+    if (vn_onednn_bf16_usable(&why)) {
+        VN_ASSERT_OK(vn_encoder_set_precision(enc, VN_PRECISION_BF16));
+    } else {
+        VN_ASSERT_FAILS(vn_encoder_set_precision(enc, VN_PRECISION_BF16), VN_ERR_UNSUPPORTED);
+        ck_assert_msg(strstr(vn_last_error(), why) != NULL, "'%s' does not give the reason '%s'", vn_last_error(),
+                      why);
+    }
+    VN_ASSERT_OK(vn_encoder_set_precision(enc, VN_PRECISION_FP32));
+    vn_encoder_destroy(enc);
+    vn_context_destroy(ctx);
+}
+
+static void c_vn_encoder_get_precision(void)
+{
+    vn_precision p;
+    VN_ASSERT_FAILS(vn_encoder_get_precision(NULL, &p), VN_ERR_INVALID_ARG);
+    vn_context *ctx = enc_ctx();
+    vn_encoder *enc = small_encoder(ctx);
+    VN_ASSERT_FAILS(vn_encoder_get_precision(enc, NULL), VN_ERR_INVALID_ARG);
+    VN_ASSERT_OK(vn_encoder_get_precision(enc, &p));
+    ck_assert_int_eq(p, VN_PRECISION_FP32);
+    vn_encoder_destroy(enc);
+    vn_context_destroy(ctx);
+}
+
 static void c_vn_encoder_param_count(void)
 {
     vn_context *ctx = enc_ctx();
@@ -316,6 +358,8 @@ const api_entry api_table_encoder[] = {
     ENTRY(vn_encoder_output_shape),
     ENTRY(vn_encoder_encode),
     ENTRY(vn_encoder_encode_tokens),
+    ENTRY(vn_encoder_set_precision),
+    ENTRY(vn_encoder_get_precision),
     ENTRY(vn_encoder_param_count),
     ENTRY(vn_encoder_param_info),
     ENTRY(vn_encoder_get_param),

@@ -3,8 +3,9 @@
  * backend (oneDNN GEMM, vectorised threaded kernels) and the device stand-in, which
  * checks the harness itself on memory the host cannot touch. After them, what only
  * the cpu backend promises (a primitive cache, reductions that do not depend on the
- * thread count, TF32 and BF16 refused), and the reference's own emulation of the
- * reduced-precision GEMMs, which the device cases are measured against.
+ * thread count, TF32 refused, BF16 exactly where the hardware has it), and the
+ * reference's own emulation of the reduced-precision GEMMs, which the device cases and
+ * the cpu's bf16 are measured against. The cpu's bf16 in depth: test_bf16.c.
  */
 #include "backend_ops.h"
 
@@ -14,12 +15,13 @@
 
 #include "backend/backend_cpu.h"
 
-static const vn_ops_target cpu = {
+static vn_ops_target cpu = {
     .name = "cpu",
     .kind = VN_BACKEND_CPU,
     /* Two threads, so that the threaded paths run even on a one-core runner. */
     .cfg = {.n_threads = 2, .deterministic = 0, .device = 0, .seed = 1},
-    /* The base ops and the GELU epilogue; TF32 and BF16 are refused. */
+    /* The base ops and the GELU epilogue; TF32 is refused, and BF16 is added in main
+     * where oneDNN has bf16 hardware (elsewhere the harness checks it is refused). */
     .required_ops = VN_OP_BASE_MASK | VN_OPS_BIT(VN_OP_GEMM_GELU),
     .elementwise_nmse = 0.0,
     .add_in_place = 0,
@@ -150,22 +152,34 @@ START_TEST(reductions_independent_of_threads)
 }
 END_TEST
 
-/* The dispatcher refuses what the cpu backend does not claim, naming the op. */
-START_TEST(cpu_refuses_tf32_and_bf16)
+/* The dispatcher refuses what the cpu backend does not claim, naming the op and why:
+ * TF32 always, BF16 where oneDNN has no bf16 hardware (supports() is the hardware's
+ * answer, no more and no less). */
+START_TEST(cpu_refuses_tf32_and_bf16_without_hardware)
 {
     vn_be be;
     VN_ASSERT_OK(vn_be_open(&be, VN_BACKEND_CPU, &cpu.cfg));
     float a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4], aux[4];
-    const vn_gemm_precision reduced[] = {VN_GEMM_TF32, VN_GEMM_BF16};
-    const char *names[] = {"gemm_tf32", "gemm_bf16"};
-    for (int i = 0; i < 2; i++) {
-        vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 2, 2, 2);
-        d.precision = reduced[i];
-        ck_assert(!vn_be_supports(&be, i == 0 ? VN_OP_GEMM_TF32 : VN_OP_GEMM_BF16));
-        VN_ASSERT_FAILS(vn_be_gemm(&be, &d, a, b, NULL, c), VN_ERR_UNSUPPORTED);
-        ck_assert_msg(strstr(vn_last_error(), names[i]) != NULL, "'%s' does not name %s", vn_last_error(), names[i]);
-    }
+    const char *why = "";
+    int bf16 = vn_onednn_bf16_usable(&why);
+    ck_assert_int_eq(vn_be_supports(&be, VN_OP_GEMM_BF16), bf16);
+    ck_assert(!vn_be_supports(&be, VN_OP_GEMM_TF32));
     vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 2, 2, 2);
+    d.precision = VN_GEMM_TF32;
+    VN_ASSERT_FAILS(vn_be_gemm(&be, &d, a, b, NULL, c), VN_ERR_UNSUPPORTED);
+    ck_assert_msg(strstr(vn_last_error(), "gemm_tf32") && strstr(vn_last_error(), "bf16"),
+                  "'%s' does not name gemm_tf32 and the alternative", vn_last_error());
+    d.precision = VN_GEMM_BF16;
+    if (bf16) {
+        VN_ASSERT_OK(vn_be_gemm(&be, &d, a, b, NULL, c));
+        ck_assert_float_eq(c[3], 4.0f);
+        ck_assert_str_eq(vn_be_why_unsupported(&be, VN_OP_GEMM_BF16), "");
+    } else {
+        VN_ASSERT_FAILS(vn_be_gemm(&be, &d, a, b, NULL, c), VN_ERR_UNSUPPORTED);
+        ck_assert_msg(strstr(vn_last_error(), "gemm_bf16") && strstr(vn_last_error(), why),
+                      "'%s' does not name gemm_bf16 and the reason '%s'", vn_last_error(), why);
+    }
+    d = vn_gemm_desc_plain(0, 0, 2, 2, 2);
     d.epilogue = VN_GEMM_EPI_GELU, d.aux = aux;
     VN_ASSERT_OK(vn_be_gemm(&be, &d, a, b, NULL, c));
     ck_assert_float_eq(aux[3], 4.0f);
@@ -300,7 +314,7 @@ static Suite *backend_ops_suite(void)
     tcase_add_test(tc, primitives_are_cached);
     tcase_add_test(tc, reductions_independent_of_threads);
     tcase_add_test(tc, concurrent_gemms_do_not_share_scratch);
-    tcase_add_test(tc, cpu_refuses_tf32_and_bf16);
+    tcase_add_test(tc, cpu_refuses_tf32_and_bf16_without_hardware);
     suite_add_tcase(s, tc);
     tc = tcase_create("reference_emulation");
     tcase_add_test(tc, reference_rounds_to_nearest_even);
@@ -311,5 +325,7 @@ static Suite *backend_ops_suite(void)
 
 int main(void)
 {
+    if (vn_onednn_bf16_usable(NULL))
+        cpu.required_ops |= VN_OPS_BIT(VN_OP_GEMM_BF16);
     return vn_test_run(backend_ops_suite());
 }

@@ -305,6 +305,16 @@ START_TEST(attention_accumulates_and_is_deterministic)
     }
     /* A NULL gradient is a no-op that touches nothing. */
     vn_attention_backward(&two.nn, NULL, c.dout, c.qkv, out1, lse1, c.B, c.T, c.C, c.NH, scratch);
+    vn_attention_backward_set(&two.nn, NULL, c.dout, c.qkv, out1, lse1, c.B, c.T, c.C, c.NH, scratch);
+
+    /* The overwriting variant over garbage gives what adding into zeros gives, bit for
+     * bit (d1 came from zeros), at either thread count. */
+    for (int th = 1; th <= 2; th++) {
+        vn_test_fill_normal(&r, acc, nq, 1.0f);
+        vn_attention_backward_set(th == 1 ? &one.nn : &two.nn, acc, c.dout, c.qkv, out1, lse1, c.B, c.T, c.C, c.NH,
+                                  scratch);
+        ck_assert_msg(memcmp(acc, d1, (size_t)nq * 4) == 0, "attention_backward_set differs at %d threads", th);
+    }
 
     free(out1), free(lse1), free(d1), free(out2), free(lse2), free(d2), free(out3), free(lse3), free(d3);
     free(acc), free(prior), free(scratch);

@@ -448,6 +448,206 @@ START_TEST(gemm_failure_is_reported)
 }
 END_TEST
 
+/* ---- fused ops against the plain-op sequences they replace ------------------------ */
+
+/* Shapes for the fused checks: small (serial paths), odd widths (panel tails), and large
+ * enough to cross the parallel thresholds. */
+static const int64_t FUSED_SHAPES[][2] = {{1, 1}, {3, 7}, {17, 33}, {64, 192}, {300, 100}, {1031, 129}, {520, 768}};
+#define N_FUSED_SHAPES ((int)(sizeof FUSED_SHAPES / sizeof FUSED_SHAPES[0]))
+
+static float *rand_buf(vn_test_rng *r, int64_t n, float scale)
+{
+    float *x = vn_test_zeros(n);
+    ck_assert_ptr_nonnull(x);
+    vn_test_fill_normal(r, x, n, scale);
+    return x;
+}
+
+static void expect_same_bits(const char *what, const float *got, const float *want, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(memcmp(&got[i], &want[i], sizeof(float)) == 0, "%s: element %lld is %.9g, want %.9g (bits)",
+                      what, (long long)i, (double)got[i], (double)want[i]);
+}
+
+/* Some exact zeros in an upstream gradient, against negative factors: where a product is
+ * -0, adding into zeros gives +0, and the overwriting variants must too. */
+static void sprinkle_zeros(float *g, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 5)
+        g[i] = i % 10 ? 0.0f : -0.0f;
+}
+
+/* GELU backward with the bias gradient folded in == zero, vn_gelu_backward, vn_bias_grad;
+ * and the training pair (GELU' saved by the forward) gives the same, with the same
+ * forward output as vn_linear_gelu_forward. */
+START_TEST(test_fused_gelu_backward_bias)
+{
+    nn_env env;
+    env_open(&env, 1 + _i);
+    for (int k = 0; k < N_FUSED_SHAPES; k++) {
+        int64_t N = FUSED_SHAPES[k][0], OC = FUSED_SHAPES[k][1], n = N * OC, IC = 5;
+        vn_test_rng r;
+        vn_test_rng_seed(&r, 100u + (uint64_t)k);
+        float *inp = rand_buf(&r, N * IC, 1.0f), *w = rand_buf(&r, OC * IC, 1.0f), *b = rand_buf(&r, OC, 1.0f);
+        float *h = vn_test_zeros(n), *g_plain = vn_test_zeros(n), *g_train = vn_test_zeros(n);
+        float *hg = rand_buf(&r, n, 1.0f);
+        vn_linear_gelu_forward(&env.nn, h, g_plain, inp, w, b, N, IC, OC);
+        h[0] = -1e4f; /* GELU' is exactly 0 far left */
+        vn_linear_gelu_forward_train(&env.nn, hg, g_train, inp, w, b, N, IC, OC);
+        ck_assert_int_eq(vn_nn_take_error(), VN_OK);
+        expect_same_bits("linear_gelu_forward_train g", g_train + 1, g_plain + 1, n - 1);
+        float *dout = rand_buf(&r, n, 1.0f), *db0 = rand_buf(&r, OC, 1.0f);
+        sprinkle_zeros(dout, n);
+        for (int mode = 0; mode < 4; mode++) {
+            /* 0, 1: from h (with a far-left element), with and without db; 2, 3: from the
+             * GELU' saved by the training forward, which saw the GEMM's h */
+            if (mode == 2)
+                vn_linear_forward(&env.nn, h, inp, w, b, N, IC, OC);
+            float *want = rand_buf(&r, n, 1.0f), *dbw = vn_test_copy(db0, OC); /* garbage: zeroed */
+            vn_nn_zero(&env.nn, want, n);
+            vn_gelu_backward(&env.nn, want, h, dout, n);
+            vn_bias_grad(&env.nn, dbw, want, N, OC);
+            float *dio = vn_test_copy(dout, n), *dh = rand_buf(&r, n, 1.0f), *dbg = vn_test_copy(db0, OC);
+            float *db = mode & 1 ? NULL : dbg;
+            float *got = mode < 2 ? vn_gelu_backward_bias(&env.nn, dh, dio, db, h, N, OC)
+                                  : vn_gelu_backward_saved(&env.nn, dh, dio, db, hg, N, OC);
+            expect_same_bits(mode < 2 ? "gelu_backward_bias dinp" : "gelu_backward_saved dinp", got, want, n);
+            expect_same_bits(mode < 2 ? "gelu_backward_bias db" : "gelu_backward_saved db", dbg, db ? dbw : db0, OC);
+            free(dio), free(dh), free(dbg), free(want), free(dbw);
+        }
+        free(inp), free(w), free(b), free(h), free(g_plain), free(g_train), free(hg), free(dout), free(db0);
+    }
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* Layernorm backward plus the column sums of the updated dinp == vn_layernorm_backward,
+ * vn_bias_grad(dnext, dinp); with and without the affine weight and each output. */
+START_TEST(test_fused_layernorm_backward_bias)
+{
+    nn_env env;
+    env_open(&env, 1 + _i);
+    for (int k = 0; k < N_FUSED_SHAPES; k++) {
+        int64_t N = FUSED_SHAPES[k][0], C = FUSED_SHAPES[k][1], n = N * C;
+        for (int variant = 0; variant < 3; variant++) {
+            vn_test_rng r;
+            vn_test_rng_seed(&r, 200u + 7u * (uint64_t)k + (uint64_t)variant);
+            float *x = rand_buf(&r, n, 2.0f), *w = rand_buf(&r, C, 1.0f), *b = rand_buf(&r, C, 1.0f);
+            float *dout = rand_buf(&r, n, 1.0f), *mean = vn_test_zeros(N), *rstd = vn_test_zeros(N);
+            float *y = vn_test_zeros(n);
+            const float *wp = variant == 1 ? NULL : w;
+            vn_layernorm_forward(&env.nn, y, mean, rstd, x, wp, variant == 1 ? NULL : b, N, C);
+            float *dx_w = rand_buf(&r, n, 1.0f), *dx_g = vn_test_copy(dx_w, n);
+            float *dw_w = rand_buf(&r, C, 1.0f), *dw_g = vn_test_copy(dw_w, C);
+            float *db_w = rand_buf(&r, C, 1.0f), *db_g = vn_test_copy(db_w, C);
+            float *dn_w = rand_buf(&r, C, 1.0f), *dn_g = vn_test_copy(dn_w, C);
+            float *dwp = variant == 2 ? NULL : dw_w, *dwq = variant == 2 ? NULL : dw_g;
+            float *dnp = variant == 2 ? NULL : dn_w, *dnq = variant == 2 ? NULL : dn_g;
+            vn_layernorm_backward(&env.nn, dx_w, dwp, db_w, dout, x, wp, mean, rstd, N, C);
+            if (dnp)
+                vn_bias_grad(&env.nn, dnp, dx_w, N, C);
+            vn_layernorm_backward_bias(&env.nn, dx_g, dwq, db_g, dout, x, wp, mean, rstd, N, C, dnq);
+            expect_same_bits("layernorm_backward_bias dinp", dx_g, dx_w, n);
+            expect_same_bits("layernorm_backward_bias dw", dw_g, dw_w, C);
+            expect_same_bits("layernorm_backward_bias db", db_g, db_w, C);
+            expect_same_bits("layernorm_backward_bias dnext", dn_g, dn_w, C);
+            free(x), free(w), free(b), free(dout), free(mean), free(rstd), free(y);
+            free(dx_w), free(dx_g), free(dw_w), free(dw_g), free(db_w), free(db_g), free(dn_w), free(dn_g);
+        }
+    }
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* Residual add fused with the next layernorm == vn_residual_forward, vn_layernorm_forward. */
+START_TEST(test_fused_residual_layernorm)
+{
+    nn_env env;
+    env_open(&env, 1 + _i);
+    for (int k = 0; k < N_FUSED_SHAPES; k++) {
+        int64_t N = FUSED_SHAPES[k][0], C = FUSED_SHAPES[k][1], n = N * C;
+        vn_test_rng r;
+        vn_test_rng_seed(&r, 300u + (uint64_t)k);
+        float *a = rand_buf(&r, n, 2.0f), *bb = rand_buf(&r, n, 1.0f), *w = rand_buf(&r, C, 1.0f);
+        float *bias = rand_buf(&r, C, 1.0f);
+        float *o_w = vn_test_zeros(n), *y_w = vn_test_zeros(n), *m_w = vn_test_zeros(N), *r_w = vn_test_zeros(N);
+        float *o_g = vn_test_zeros(n), *y_g = vn_test_zeros(n), *m_g = vn_test_zeros(N), *r_g = vn_test_zeros(N);
+        vn_residual_forward(&env.nn, o_w, a, bb, n);
+        vn_layernorm_forward(&env.nn, y_w, m_w, r_w, o_w, w, bias, N, C);
+        vn_residual_layernorm_forward(&env.nn, o_g, y_g, m_g, r_g, a, bb, w, bias, N, C);
+        expect_same_bits("residual_layernorm out", o_g, o_w, n);
+        expect_same_bits("residual_layernorm ln", y_g, y_w, n);
+        expect_same_bits("residual_layernorm mean", m_g, m_w, N);
+        expect_same_bits("residual_layernorm rstd", r_g, r_w, N);
+        free(a), free(bb), free(w), free(bias), free(o_w), free(y_w), free(m_w), free(r_w);
+        free(o_g), free(y_g), free(m_g), free(r_g);
+    }
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* Linear backward into an overwritten dinp == zero, vn_linear_backward (up to the GEMM's
+ * own beta handling), with the weight and bias gradients bit for bit. */
+START_TEST(test_fused_linear_backward_set)
+{
+    nn_env env;
+    env_open(&env, 1 + _i);
+    for (int k = 0; k < N_FUSED_SHAPES; k++) {
+        int64_t N = FUSED_SHAPES[k][0], OC = FUSED_SHAPES[k][1], IC = 1 + (OC * 3) % 97;
+        vn_test_rng r;
+        vn_test_rng_seed(&r, 400u + (uint64_t)k);
+        float *inp = rand_buf(&r, N * IC, 1.0f), *w = rand_buf(&r, OC * IC, 0.5f), *dout = rand_buf(&r, N * OC, 1.0f);
+        float *di_w = vn_test_zeros(N * IC), *di_g = rand_buf(&r, N * IC, 1.0f);
+        float *dw_w = rand_buf(&r, OC * IC, 1.0f), *dw_g = vn_test_copy(dw_w, OC * IC);
+        float *db_w = rand_buf(&r, OC, 1.0f), *db_g = vn_test_copy(db_w, OC);
+        vn_linear_backward(&env.nn, di_w, dw_w, db_w, dout, inp, w, N, IC, OC);
+        vn_linear_backward_set(&env.nn, di_g, dw_g, db_g, dout, inp, w, N, IC, OC);
+        ck_assert_int_eq(vn_nn_take_error(), VN_OK);
+        double e = vn_rel_err("linear_backward_set dinp", di_g, di_w, N * IC, 1e-6);
+        ck_assert_msg(e <= 1e-6, "linear_backward_set dinp: rel err %.3e", e);
+        expect_same_bits("linear_backward_set dw", dw_g, dw_w, OC * IC);
+        expect_same_bits("linear_backward_set db", db_g, db_w, OC);
+        free(inp), free(w), free(dout), free(di_w), free(di_g), free(dw_w), free(dw_g), free(db_w), free(db_g);
+    }
+    vn_be_close(&env.be);
+}
+END_TEST
+
+/* What the banded MLP forward (encoder_blocks.c) relies on: a band of a linear layer's
+ * rows comes out bit for bit as the same rows of the whole GEMM (forward, and the input
+ * gradient for good measure). */
+START_TEST(test_linear_rows_band_invariant)
+{
+    nn_env env;
+    env_open(&env, 1 + _i);
+    static const int64_t shapes[][2] = {{192, 768}, {768, 192}, {40, 200}};
+    int64_t N = 1000, band = 256;
+    for (int k = 0; k < 3; k++) {
+        int64_t IC = shapes[k][0], OC = shapes[k][1];
+        vn_test_rng r;
+        vn_test_rng_seed(&r, 600u + (uint64_t)k);
+        float *inp = rand_buf(&r, N * IC, 1.0f), *w = rand_buf(&r, OC * IC, 0.1f), *b = rand_buf(&r, OC, 1.0f);
+        float *dout = rand_buf(&r, N * OC, 1.0f);
+        float *full = vn_test_zeros(N * OC), *part = vn_test_zeros(N * OC);
+        float *dfull = vn_test_zeros(N * IC), *dpart = vn_test_zeros(N * IC);
+        vn_linear_forward(&env.nn, full, inp, w, b, N, IC, OC);
+        vn_linear_backward_set(&env.nn, dfull, NULL, NULL, dout, inp, w, N, IC, OC);
+        for (int64_t r0 = 0; r0 < N; r0 += band) {
+            int64_t rows = N - r0 < band ? N - r0 : band;
+            vn_linear_forward(&env.nn, part + r0 * OC, inp + r0 * IC, w, b, rows, IC, OC);
+            vn_linear_backward_set(&env.nn, dpart + r0 * IC, NULL, NULL, dout + r0 * OC, inp + r0 * IC, w, rows, IC,
+                                   OC);
+        }
+        ck_assert_int_eq(vn_nn_take_error(), VN_OK);
+        expect_same_bits("linear forward in bands", part, full, N * OC);
+        expect_same_bits("linear input gradient in bands", dpart, dfull, N * IC);
+        free(inp), free(w), free(b), free(dout), free(full), free(part), free(dfull), free(dpart);
+    }
+    vn_be_close(&env.be);
+}
+END_TEST
+
 static Suite *nn_ops_suite(void)
 {
     Suite *s = suite_create("nn_ops");
@@ -464,6 +664,12 @@ static Suite *nn_ops_suite(void)
     tcase_add_test(tc, test_losses_extreme_logits);
     tcase_add_test(tc, test_infonce_known_value);
     tcase_add_test(tc, test_ln_target_is_normalised);
+    /* _i + 1 threads */
+    tcase_add_loop_test(tc, test_fused_gelu_backward_bias, 0, 2);
+    tcase_add_loop_test(tc, test_fused_layernorm_backward_bias, 0, 2);
+    tcase_add_loop_test(tc, test_fused_residual_layernorm, 0, 2);
+    tcase_add_loop_test(tc, test_fused_linear_backward_set, 0, 2);
+    tcase_add_loop_test(tc, test_linear_rows_band_invariant, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -129,6 +129,27 @@ VN_API vn_status vn_context_seed(const vn_context *ctx, uint64_t *out);
  * (the cpu backend: gradients are then reduced through the caller's all-reduce). */
 VN_API vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_t *len);
 
+/** Per-op profiling of the work done through this context (encoders, trainers): turn it
+ * on (1; the counters start from zero) or off (0; they keep their values). Each engine op
+ * (GEMM, layernorm, attention, AdamW, waiting for data, ...) then adds its calls, its
+ * self time (nested ops are charged to their own entries, so entries add up) and, for
+ * GEMMs and attention, its FLOPs counted analytically. On the cpu backend the times
+ * are wall times of the calling thread; on a device they are the host's (launch and
+ * synchronisation), not the kernels'. Off by default; when off it costs a branch per op. */
+VN_API vn_status vn_context_set_profiling(vn_context *ctx, int on);
+
+/** Zero the profile counters. */
+VN_API vn_status vn_context_profile_reset(vn_context *ctx);
+
+/** The number of profile entries (indices for vn_context_profile_entry). */
+VN_API vn_status vn_context_profile_count(const vn_context *ctx, int *count);
+
+/** Profile entry index: its name (static storage), calls, self seconds and counted
+ * FLOPs. Any output pointer may be NULL. VN_ERR_INVALID_ARG for an index outside
+ * [0, count). */
+VN_API vn_status vn_context_profile_entry(vn_context *ctx, int index, const char **name, int64_t *calls,
+                                          double *seconds, double *flops);
+
 #ifdef __cplusplus
 }
 #endif

@@ -51,6 +51,24 @@ typedef enum vn_pos_embedding {
     VN_POS_SINCOS = 1         /**< fixed 3-D sin-cos, as V-JEPA */
 } vn_pos_embedding;
 
+/**
+ * How matrix products (GEMMs) multiply: their operands are rounded to the format and
+ * the products summed in fp32 (or wider); inputs, outputs, weights and every other op
+ * stay fp32. Used by vn_encoder_set_precision and vn_trainer_set_precision; which
+ * backends have which is listed at vn_trainer_set_precision (train.h) and in
+ * docs/PRECISION.md.
+ */
+typedef enum vn_precision {
+    VN_PRECISION_FP32 = 0, /**< exact fp32 (the default; every backend) */
+    VN_PRECISION_TF32 = 1, /**< operands rounded to TF32 (10-bit mantissa), fp32 sums (cuda) */
+    VN_PRECISION_BF16 = 2, /**< operands rounded to bfloat16 (7-bit mantissa), fp32 sums (cuda, bf16 cpus) */
+} vn_precision;
+
+/** "fp32", "tf32", "bf16"; "unknown" otherwise. */
+VN_API const char *vn_precision_name(vn_precision precision);
+/** Parse a precision name as vn_precision_name gives it. */
+VN_API vn_status vn_precision_from_name(const char *name, vn_precision *out);
+
 /** "frames", "frames+temporal", "video"; "unknown" otherwise. */
 VN_API const char *vn_encoder_family_name(vn_encoder_family family);
 /** Parse a family name as vn_encoder_family_name gives it. */
@@ -114,6 +132,18 @@ VN_API vn_status vn_encoder_encode(const vn_encoder *enc, const vn_tensor *clips
 
 /** Token features before pooling: clips f32 [N, C, T, H, W] -> f32 [N, L, D]. Thread-safe. */
 VN_API vn_status vn_encoder_encode_tokens(const vn_encoder *enc, const vn_tensor *clips, vn_tensor *tokens);
+
+/** The precision of the GEMMs of vn_encoder_encode and vn_encoder_encode_tokens (vn_precision;
+ * FP32 when the encoder is created or loaded). BF16 is faster where the hardware multiplies
+ * bf16 (AMX, avx512_bf16, tensor cores), by how much depends on the model's shapes; the
+ * embeddings move by about 2e-3 relative on the xs and s presets (docs/PRECISION.md). The
+ * weights stay fp32. A precision the context's backend lacks gives VN_ERR_UNSUPPORTED
+ * naming the reason, an invalid value VN_ERR_INVALID_ARG; both leave the precision as it was.
+ * Not thread-safe against concurrent encoding of the same encoder. Not saved with the weights.
+ * An encoder owned by a trainer follows vn_trainer_set_precision instead. */
+VN_API vn_status vn_encoder_set_precision(vn_encoder *enc, vn_precision precision);
+/** The precision set by vn_encoder_set_precision. */
+VN_API vn_status vn_encoder_get_precision(const vn_encoder *enc, vn_precision *precision);
 
 /** Parameters by name: the count, and the name, shape and data of parameter i (in a fixed
  * order; shape has room for VN_MAX_DIMS entries). Copy out with vn_encoder_get_param and in

@@ -161,21 +161,18 @@ VN_API vn_status vn_trainer_evaluate(vn_trainer *tr, vn_train_metrics *metrics);
 VN_API vn_status vn_trainer_get_step(const vn_trainer *tr, int64_t *step);
 
 /**
- * How the matrix products of training multiply. Weights, gradients, optimiser state and
- * every other op stay fp32 whatever is chosen (fp32 master weights):
- *   FP32  exact fp32 (the default, and the only choice on the cpu backend);
- *   TF32  inputs rounded to TF32 (10-bit mantissa), fp32 accumulation;
- *   BF16  inputs rounded to bfloat16 (7-bit mantissa), fp32 accumulation.
- * TF32 and BF16 need a backend with tensor-core GEMMs (cuda); elsewhere
- * VN_ERR_UNSUPPORTED. Takes effect from the next step; not saved in checkpoints.
+ * How training's matrix products multiply (vn_precision, in encoder.h; docs/PRECISION.md).
+ * Weights, gradients, optimiser state and every other op stay fp32 whatever is chosen
+ * (fp32 master weights): only the operands of the GEMMs are rounded, and their products
+ * are summed in fp32. Every GEMM of the step follows it: the encoder's, the heads' and,
+ * with jepa, the target encoder's and the predictor's. Which backends have what:
+ *   cpu        FP32; BF16 where oneDNN runs bf16 on the CPU's hardware (AMX or
+ *              avx512_bf16: Sapphire Rapids, Cooper Lake and later); never TF32.
+ *   cuda       FP32, TF32 and BF16 (tensor cores).
+ *   reference  FP32, TF32 and BF16, emulated (slow; for checking the others).
+ * A precision the backend lacks gives VN_ERR_UNSUPPORTED and changes nothing. Takes
+ * effect from the next step; not saved in checkpoints.
  */
-typedef enum vn_precision {
-    VN_PRECISION_FP32 = 0,
-    VN_PRECISION_TF32 = 1,
-    VN_PRECISION_BF16 = 2,
-} vn_precision;
-
-/** Set the precision of training's matrix products (see vn_precision). */
 VN_API vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision);
 
 /**
@@ -220,10 +217,6 @@ typedef struct vn_train_dist {
 
 /** Make the trainer one replica of a data-parallel run (see vn_train_dist); before the first step. */
 VN_API vn_status vn_trainer_set_dist(vn_trainer *tr, const vn_train_dist *dist);
-/** "fp32", "tf32", "bf16"; "unknown" otherwise. */
-VN_API const char *vn_precision_name(vn_precision precision);
-/** Parse a precision name as vn_precision_name gives it. */
-VN_API vn_status vn_precision_from_name(const char *name, vn_precision *out);
 
 /** The encoder being trained (owned by the trainer, valid until vn_trainer_destroy). */
 VN_API vn_status vn_trainer_get_encoder(const vn_trainer *tr, const vn_encoder **enc);

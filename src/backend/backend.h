@@ -47,8 +47,9 @@ const char *vn_op_name(vn_op op);
  * How a GEMM multiplies. FP32 is exact fp32 arithmetic (every backend, and the
  * default). TF32 rounds A and B to 10-bit mantissas and BF16 to 7-bit mantissas
  * (round to nearest even), then multiplies with fp32 (or wider) accumulation; C, bias
- * and the output stay fp32. Those two exist for tensor cores; the reference backend
- * emulates them so that a device can be checked against it.
+ * and the output stay fp32. Those two exist for tensor cores (cuda) and, BF16 only,
+ * for CPUs with AMX or avx512_bf16 (cpu); the reference backend emulates them so that
+ * the fast backends can be checked against it.
  */
 typedef enum vn_gemm_precision {
     VN_GEMM_FP32 = 0,
@@ -173,6 +174,10 @@ typedef struct vn_backend {
     vn_status (*comm_id)(void *id, size_t cap, size_t *len);
     vn_status (*comm_init)(vn_backend_state *st, const void *id, size_t len, int rank, int size);
     vn_status (*allreduce_sum)(vn_backend_state *st, float *buf, int64_t n);
+
+    /* Why supports(st, op) is false, as static text for the error message (the missing
+     * hardware, say), or NULL when there is no more to say than that. May be NULL. */
+    const char *(*why_unsupported)(const vn_backend_state *st, vn_op op);
 } vn_backend;
 
 extern const vn_backend vn_backend_cpu;
@@ -201,6 +206,8 @@ typedef struct vn_be {
 vn_status vn_be_open(vn_be *be, vn_backend_kind kind, const vn_backend_config *cfg);
 void vn_be_close(vn_be *be);
 int vn_be_supports(const vn_be *be, vn_op op);
+/* Why be does not support op (static text, "" when nothing is known or it does). */
+const char *vn_be_why_unsupported(const vn_be *be, vn_op op);
 
 vn_status vn_be_alloc(const vn_be *be, size_t bytes, void **out);
 void vn_be_free(const vn_be *be, void *ptr);

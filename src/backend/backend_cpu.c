@@ -10,6 +10,7 @@
 
 struct vn_backend_state {
     int n_threads;
+    int bf16; /* oneDNN runs bf16 matmuls on bf16 hardware here */
     vn_onednn_gemm *gemm;
 };
 
@@ -24,6 +25,7 @@ static vn_status cpu_init(vn_backend_state **out, const vn_backend_config *cfg)
     if (!st)
         return vn_error(VN_ERR_OUT_OF_MEMORY, "cpu backend: out of memory");
     st->n_threads = cfg->n_threads > 0 ? cfg->n_threads : vn_host_cores();
+    st->bf16 = vn_onednn_bf16_usable(NULL);
     vn_status s = vn_onednn_gemm_create(&st->gemm);
     if (s != VN_OK) {
         free(st);
@@ -41,12 +43,24 @@ static void cpu_fini(vn_backend_state *st)
     free(st);
 }
 
-/* The base ops and the GELU epilogue. TF32 and BF16 are tensor-core formats: a CPU
- * has no reason to round to them, so they are refused rather than emulated slowly. */
+/* The base ops, the GELU epilogue, and BF16 where the CPU multiplies bf16 in hardware
+ * (AMX, avx512_bf16): there it is several times faster than fp32. Without that
+ * hardware bf16 would only be fp32 with worse results, and TF32 has no CPU
+ * instructions at all, so both are refused rather than emulated slowly. */
 static int cpu_supports(const vn_backend_state *st, vn_op op)
 {
+    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_GEMM_GELU || (op == VN_OP_GEMM_BF16 && st->bf16);
+}
+
+static const char *cpu_why_unsupported(const vn_backend_state *st, vn_op op)
+{
     (void)st;
-    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_GEMM_GELU;
+    const char *why = NULL;
+    if (op == VN_OP_GEMM_BF16)
+        vn_onednn_bf16_usable(&why);
+    else if (op == VN_OP_GEMM_TF32)
+        why = "TF32 is a GPU tensor-core format; the cpu backend's reduced precision is bf16";
+    return why;
 }
 
 /* The tanh GELU exactly as src/nn/ops_dense.c computes it. */
@@ -157,4 +171,5 @@ const vn_backend vn_backend_cpu = {
     .sum = cpu_sum,
     .sumsq = cpu_sumsq,
     .max = cpu_max,
+    .why_unsupported = cpu_why_unsupported,
 };

@@ -2,14 +2,24 @@
  * GEMM on oneDNN's matmul primitive.
  *
  * Creating a matmul primitive costs far more than running a small one, so
- * primitives are created once per (shape, strides, transposes, alpha, beta, bias)
- * and cached. Transposes and leading dimensions are expressed as memory strides,
- * batches as a third dimension (size 1 to broadcast), alpha as an output scale,
- * beta as a sum post-op and the bias as a binary-add post-op, so that
+ * primitives are created once per (shape, strides, transposes, alpha, beta, bias,
+ * precision) and cached. Transposes and leading dimensions are expressed as memory
+ * strides, batches as a third dimension (size 1 to broadcast), alpha as an output
+ * scale, beta as a sum post-op and the bias as a binary-add post-op, so that
  * C = alpha*AB + beta*C + bias holds for any alpha, which matmul's own bias
  * argument (scaled by alpha) would not give.
+ *
+ * bf16 (VN_GEMM_BF16): A and B are rounded into bf16 copies (cpu_bf16.c) and the
+ * primitive multiplies those with fp32 accumulation into the fp32 C, on AMX or
+ * avx512_bf16. oneDNN 2.6's fpmath_mode bf16 would take fp32 operands but leaves matmul
+ * on its fp32 kernels (brg:avx512_core), and converting here makes the rounding the
+ * reference's (round to nearest even) by construction. The copies are packed densely,
+ * each stored matrix kept in its stored orientation (the primitive takes transposes as
+ * strides as before) and a broadcast operand converted once; their memory comes from a
+ * pool of buffers, one per concurrent caller, kept until the backend closes.
  */
 #include "backend/cpu_gemm_onednn.h"
+#include "backend/cpu_bf16.h"
 #include "core/error.h"
 
 #include <oneapi/dnnl/dnnl.h>
@@ -26,7 +36,7 @@ typedef struct gemm_key {
     int64_t m, n, k, batch;
     int64_t lda, ldb, ldc;
     int64_t stride_a, stride_b, stride_c;
-    int32_t trans_a, trans_b, has_bias, pad;
+    int32_t trans_a, trans_b, has_bias, precision;
     float alpha, beta;
 } gemm_key;
 
@@ -37,7 +47,15 @@ typedef struct gemm_entry {
     int bias_arg;
     int refs;          /* 1 while a caller runs it (0 or 1: never shared); evicted only at 0 */
     uint64_t last_use;
+    char impl[48];     /* oneDNN's implementation name, for tests that check it is not a slow one */
 } gemm_entry;
+
+/* Memory for the bf16 copies of one GEMM's operands, taken for the length of a call. */
+typedef struct bf16_scratch {
+    struct bf16_scratch *next;
+    size_t cap;
+    uint16_t *buf;
+} bf16_scratch;
 
 struct vn_onednn_gemm {
     dnnl_engine_t engine;
@@ -46,6 +64,7 @@ struct vn_onednn_gemm {
     int count;
     uint64_t tick;
     uint64_t hits, misses;
+    bf16_scratch *spare; /* scratch not in use; as many as callers have ever run at once */
 };
 
 static vn_status dnnl_fail(dnnl_status_t st, const char *what)
@@ -82,6 +101,12 @@ void vn_onednn_gemm_destroy(vn_onednn_gemm *g)
         return;
     for (int i = 0; i < g->count; i++)
         entry_destroy(g->entries[i]);
+    while (g->spare) {
+        bf16_scratch *s = g->spare;
+        g->spare = s->next;
+        free(s->buf);
+        free(s);
+    }
     dnnl_engine_destroy(g->engine);
     pthread_mutex_destroy(&g->lock);
     free(g);
@@ -96,9 +121,9 @@ void vn_onednn_gemm_stats(vn_onednn_gemm *g, uint64_t *hits, uint64_t *misses, i
     pthread_mutex_unlock(&g->lock);
 }
 
-/* A 2-D or 3-D plain f32 desc for op(X) of rows x cols, with X's batch stride. */
+/* A 2-D or 3-D plain desc of type dt for op(X) of rows x cols, with X's batch stride. */
 static dnnl_status_t matrix_md(dnnl_memory_desc_t *md, int ndims, int64_t batch, int64_t batch_stride,
-                               int64_t rows, int64_t cols, int trans, int64_t ld)
+                               int64_t rows, int64_t cols, int trans, int64_t ld, dnnl_data_type_t dt)
 {
     dnnl_dims_t dims, strides;
     int64_t rs = trans ? 1 : ld, cs = trans ? ld : 1;
@@ -111,7 +136,7 @@ static dnnl_status_t matrix_md(dnnl_memory_desc_t *md, int ndims, int64_t batch,
         /* A broadcast batch dim of size 1 still needs a stride that does not alias. */
         strides[0] = bcast ? rows * cols : batch_stride, strides[1] = rs, strides[2] = cs;
     }
-    return dnnl_memory_desc_init_by_strides(md, ndims, dims, dnnl_f32, strides);
+    return dnnl_memory_desc_init_by_strides(md, ndims, dims, dt, strides);
 }
 
 static vn_status entry_create(vn_onednn_gemm *g, const gemm_key *key, gemm_entry **out)
@@ -121,12 +146,13 @@ static vn_status entry_create(vn_onednn_gemm *g, const gemm_key *key, gemm_entry
         return vn_error(VN_ERR_OUT_OF_MEMORY, "cpu gemm: out of memory");
     e->key = *key;
     int nd = key->batch > 1 ? 3 : 2;
+    dnnl_data_type_t in = key->precision == VN_GEMM_BF16 ? dnnl_bf16 : dnnl_f32;
     dnnl_status_t st;
-    st = matrix_md(&e->md_a, nd, key->batch, key->stride_a, key->m, key->k, key->trans_a, key->lda);
+    st = matrix_md(&e->md_a, nd, key->batch, key->stride_a, key->m, key->k, key->trans_a, key->lda, in);
     if (st == dnnl_success)
-        st = matrix_md(&e->md_b, nd, key->batch, key->stride_b, key->k, key->n, key->trans_b, key->ldb);
+        st = matrix_md(&e->md_b, nd, key->batch, key->stride_b, key->k, key->n, key->trans_b, key->ldb, in);
     if (st == dnnl_success)
-        st = matrix_md(&e->md_c, nd, key->batch, key->stride_c, key->m, key->n, 0, key->ldc);
+        st = matrix_md(&e->md_c, nd, key->batch, key->stride_c, key->m, key->n, 0, key->ldc, dnnl_f32);
     if (st == dnnl_success && key->has_bias) {
         dnnl_dims_t bd = {1, 1, 1};
         bd[nd - 1] = key->n;
@@ -167,6 +193,9 @@ static vn_status entry_create(vn_onednn_gemm *g, const gemm_key *key, gemm_entry
         st = dnnl_primitive_desc_create(&pd, &desc, attr, g->engine, NULL);
     }
     if (st == dnnl_success) {
+        const char *impl = NULL;
+        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
+            snprintf(e->impl, sizeof e->impl, "%s", impl);
         what = "matmul primitive";
         st = dnnl_primitive_create(&e->prim, pd);
     }
@@ -247,7 +276,7 @@ static void release(vn_onednn_gemm *g, gemm_entry *e)
     pthread_mutex_unlock(&g->lock);
 }
 
-static vn_status execute(vn_onednn_gemm *g, gemm_entry *e, const float *a, const float *b, const float *bias,
+static vn_status execute(vn_onednn_gemm *g, gemm_entry *e, const void *a, const void *b, const float *bias,
                          float *c, int n_threads)
 {
     dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
@@ -304,20 +333,17 @@ static void gemm_empty_k(const vn_gemm_desc *d, const float *bias, float *c)
         }
 }
 
-vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const float *a, const float *b,
-                             const float *bias, float *c, int n_threads)
+/* d with operands a and b of d->precision's type (fp32, or the packed bf16 copies). */
+static vn_status run_operands(vn_onednn_gemm *g, const vn_gemm_desc *d, const void *a, const void *b,
+                              const float *bias, float *c, int n_threads)
 {
-    if (d->k == 0) {
-        gemm_empty_k(d, bias, c);
-        return VN_OK;
-    }
     /* With A and B both broadcast, oneDNN cannot infer C's batch from its inputs and
      * rejects the descriptor; each output matrix is one plain GEMM on the same operands. */
     if (d->batch > 1 && d->stride_a == 0 && d->stride_b == 0) {
         vn_gemm_desc one = *d;
         one.batch = 1;
         for (int64_t bi = 0; bi < d->batch; bi++) {
-            vn_status s = vn_onednn_gemm_run(g, &one, a, b, bias, c + bi * d->stride_c, n_threads);
+            vn_status s = run_operands(g, &one, a, b, bias, c + bi * d->stride_c, n_threads);
             if (s != VN_OK)
                 return s;
         }
@@ -330,9 +356,13 @@ vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const flo
     if (d->batch > 1)
         key.stride_a = d->stride_a, key.stride_b = d->stride_b, key.stride_c = d->stride_c;
     /* oneDNN 2.6 broadcasts a binary post-op wrongly when C's batches are not densely
-     * packed (gaps between matrices): add the bias in a second pass there. */
-    int bias_after = bias && d->batch > 1 && d->stride_c != d->m * d->ldc;
+     * packed (gaps between matrices), and for bf16 a 2-D C with padded rows and a bias
+     * post-op gets only its reference kernel (ref:any; padded C alone gets gemm:jit): add
+     * the bias in a second pass there. */
+    int bias_after = bias && ((d->batch > 1 && d->stride_c != d->m * d->ldc) ||
+                              (d->precision == VN_GEMM_BF16 && d->batch == 1 && d->ldc != d->n));
     key.trans_a = d->trans_a != 0, key.trans_b = d->trans_b != 0, key.has_bias = bias && !bias_after;
+    key.precision = d->precision;
     key.alpha = d->alpha, key.beta = d->beta;
 
     gemm_entry *e = NULL;
@@ -344,6 +374,127 @@ vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const flo
     if (s == VN_OK && bias_after)
         add_bias_rows(d, bias, c);
     return s;
+}
+
+/* Scratch of at least bytes for one call: a spare buffer that is large enough, else a
+ * spare one grown, else a new one. Buffers are kept, so a steady state allocates nothing. */
+static vn_status scratch_take(vn_onednn_gemm *g, size_t bytes, bf16_scratch **out)
+{
+    pthread_mutex_lock(&g->lock);
+    bf16_scratch **pick = NULL;
+    for (bf16_scratch **p = &g->spare; *p; p = &(*p)->next)
+        if ((*p)->cap >= bytes || !pick)
+            pick = p;
+    bf16_scratch *s = NULL;
+    if (pick) {
+        s = *pick;
+        *pick = s->next;
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (!s && !(s = calloc(1, sizeof *s)))
+        return vn_error(VN_ERR_OUT_OF_MEMORY, "gemm_bf16: out of memory");
+    if (s->cap < bytes) {
+        size_t cap = (bytes + 4095) / 4096 * 4096;
+        uint16_t *buf = aligned_alloc(64, cap);
+        if (!buf) {
+            free(s->buf);
+            free(s);
+            return vn_error(VN_ERR_OUT_OF_MEMORY, "gemm_bf16: no memory for %zu bytes of bf16 operands", bytes);
+        }
+        free(s->buf);
+        s->buf = buf, s->cap = cap;
+    }
+    *out = s;
+    return VN_OK;
+}
+
+static void scratch_give(vn_onednn_gemm *g, bf16_scratch *s)
+{
+    pthread_mutex_lock(&g->lock);
+    s->next = g->spare;
+    g->spare = s;
+    pthread_mutex_unlock(&g->lock);
+}
+
+/* Round A and B into packed bf16 copies and multiply those. */
+static vn_status run_bf16(vn_onednn_gemm *g, const vn_gemm_desc *d, const float *a, const float *b,
+                          const float *bias, float *c, int n_threads)
+{
+    const char *why = "";
+    if (!vn_onednn_bf16_usable(&why))
+        return vn_error(VN_ERR_UNSUPPORTED, "gemm_bf16: %s", why);
+    int64_t a_rows = d->trans_a ? d->k : d->m, a_cols = d->trans_a ? d->m : d->k;
+    int64_t b_rows = d->trans_b ? d->n : d->k, b_cols = d->trans_b ? d->k : d->n;
+    int64_t a_nb = d->batch > 1 && d->stride_a != 0 ? d->batch : 1;
+    int64_t b_nb = d->batch > 1 && d->stride_b != 0 ? d->batch : 1;
+    /* B starts on a 64-byte boundary, as oneDNN prefers its inputs. */
+    int64_t a_len = (a_nb * a_rows * a_cols + 31) / 32 * 32, b_len = b_nb * b_rows * b_cols;
+    bf16_scratch *s = NULL;
+    vn_status st = scratch_take(g, (size_t)(a_len + b_len) * sizeof(uint16_t), &s);
+    if (st != VN_OK)
+        return st;
+    uint16_t *pa = s->buf, *pb = s->buf + a_len;
+    const vn_bf16_pack_job jobs[2] = {
+        {a, a_nb, a_rows, a_cols, d->lda, d->stride_a, pa},
+        {b, b_nb, b_rows, b_cols, d->ldb, d->stride_b, pb},
+    };
+    vn_bf16_pack(n_threads, jobs, 2);
+    vn_gemm_desc p = *d;
+    p.lda = a_cols, p.ldb = b_cols;
+    p.stride_a = a_nb > 1 ? a_rows * a_cols : 0;
+    p.stride_b = b_nb > 1 ? b_rows * b_cols : 0;
+    st = run_operands(g, &p, pa, pb, bias, c, n_threads);
+    scratch_give(g, s);
+    return st;
+}
+
+vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const float *a, const float *b,
+                             const float *bias, float *c, int n_threads)
+{
+    if (d->precision == VN_GEMM_TF32)
+        return vn_error(VN_ERR_UNSUPPORTED, "gemm_tf32: the cpu backend has no TF32 arithmetic");
+    if (d->k == 0) {
+        gemm_empty_k(d, bias, c);
+        return VN_OK;
+    }
+    if (d->precision == VN_GEMM_BF16)
+        return run_bf16(g, d, a, b, bias, c, n_threads);
+    return run_operands(g, d, a, b, bias, c, n_threads);
+}
+
+int vn_onednn_gemm_count_impl(vn_onednn_gemm *g, vn_gemm_precision precision, const char *prefix)
+{
+    int n = 0;
+    pthread_mutex_lock(&g->lock);
+    for (int i = 0; i < g->count; i++)
+        if (g->entries[i]->key.precision == (int32_t)precision &&
+            strncmp(g->entries[i]->impl, prefix, strlen(prefix)) == 0)
+            n++;
+    pthread_mutex_unlock(&g->lock);
+    return n;
+}
+
+static int bf16_ok;
+static char bf16_why[200];
+
+static void bf16_probe(void)
+{
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    bf16_ok = (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
+    if (!bf16_ok)
+        snprintf(bf16_why, sizeof bf16_why,
+                 "oneDNN's effective CPU ISA here is %s, which has no bf16 dot products (bf16 GEMMs need "
+                 "avx512_core_bf16 or avx512_core_amx; DNNL_MAX_CPU_ISA may be capping it)",
+                 dnnl_cpu_isa2str(isa));
+}
+
+int vn_onednn_bf16_usable(const char **why)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, bf16_probe);
+    if (why)
+        *why = bf16_ok ? "" : bf16_why;
+    return bf16_ok;
 }
 
 static char version_buf[32];

@@ -136,14 +136,24 @@ int vn_be_supports(const vn_be *be, vn_op op)
     return be->table->supports(be->state, op);
 }
 
+const char *vn_be_why_unsupported(const vn_be *be, vn_op op)
+{
+    if (!be || !be->table || !be->table->why_unsupported || vn_be_supports(be, op))
+        return "";
+    const char *why = be->table->why_unsupported(be->state, op);
+    return why ? why : "";
+}
+
 /* Common entry check for an op: an open backend that supports it. */
 static vn_status op_ready(const vn_be *be, vn_op op)
 {
     if (!be || !be->table)
         return vn_error(VN_ERR_STATE, "%s: no backend is open", vn_op_name(op));
-    if (!be->table->supports(be->state, op))
-        return vn_error(VN_ERR_UNSUPPORTED, "the %s backend does not support op '%s'", be->table->name,
-                        vn_op_name(op));
+    if (!be->table->supports(be->state, op)) {
+        const char *why = vn_be_why_unsupported(be, op);
+        return vn_error(VN_ERR_UNSUPPORTED, "the %s backend does not support op '%s'%s%s", be->table->name,
+                        vn_op_name(op), *why ? ": " : "", why);
+    }
     return VN_OK;
 }
 

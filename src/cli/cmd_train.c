@@ -1,6 +1,7 @@
 /* `vnative train`: self-supervised training through the trainer of vnative/train.h, with
  * checkpoints, exact resume, Ctrl-C that keeps the work done, a progress bar and a log. */
 #include "cli/cli_flags.h"
+#include "cli/profile_table.h"
 #include "cli/commands.h"
 #include "cli/dist_mpi.h"
 #include "cli/train_report.h"
@@ -25,7 +26,7 @@ typedef struct targs {
     const char *model, *family, *attention, *pos, *objective, *data, *eval_data, *out, *log, *precision;
     int64_t steps, total_steps, batch, warmup, seed, threads, eval_every, eval_clips, save_every, num_classes;
     double lr, min_lr, weight_decay, grad_clip, dist_timeout;
-    int resume, quiet;
+    int resume, quiet, profile;
 } targs;
 
 #define FS(n, f) VN_FLAG_S(targs, n, f)
@@ -44,7 +45,7 @@ static const vn_cli_flag flags[] = {
     FI("--save-every", save_every, 0, BIG), FI("--num-classes", num_classes, 0, 1 << 20),
     FN("--lr", lr, 1e-12, 10.0), FN("--min-lr", min_lr, 0.0, 10.0), FN("--weight-decay", weight_decay, 0.0, 10.0),
     FN("--grad-clip", grad_clip, 0.0, 1e6), FN("--dist-timeout", dist_timeout, 1.0, 1e6), FB("--resume", resume),
-    FB("--quiet", quiet),
+    FB("--quiet", quiet), FB("--profile", profile),
 };
 #define N_FLAGS (int)(sizeof flags / sizeof flags[0])
 
@@ -88,6 +89,7 @@ static void usage(FILE *f, const targs *d)
             "  --log F.jsonl       one JSON object per step and per evaluation (appended to on\n"
             "                      --resume)\n"
             "  --quiet             no progress on stderr\n"
+            "  --profile           at the end, where the steps' time went, op by op (vnative bench --profile)\n"
             "  --dist-timeout S    under mpirun: give up when the other ranks do not answer an\n"
             "                      all-reduce within S seconds (default 300)\n\n"
             "Runs repeat exactly: a resumed run ends with the same weights as an uninterrupted\n"
@@ -405,10 +407,14 @@ static int train(targs *a, const vn_encoder_config *cfg)
     r.rep.start_step = start;
     r.rep.every = a->steps / 20 > 1 ? a->steps / 20 : 1;
     r.rep.t0 = train_now_s();
+    if (a->profile)
+        vn_context_set_profiling(ctx, 1);
     if (start < a->steps && !stop_signal) {
         vn_train_metrics last = VN_TRAIN_METRICS_INIT;
         st = vn_trainer_run(r.tr, a->steps - start, &last);
     }
+    if (a->profile)
+        vn_context_set_profiling(ctx, 0);
     train_report_break(&r.rep);
     if (st != VN_OK || r.failed) {
         rc = vn_cli_fail(CMD, st != VN_OK ? vn_last_error() : r.err);
@@ -455,6 +461,8 @@ static int train(targs *a, const vn_encoder_config *cfg)
     if (!r.writer)
         goto finished;
     summary(&r, step, a->steps, start, train_now_s() - r.rep.t0);
+    if (a->profile && step > start)
+        vn_cli_print_profile(ctx, step - start, 0.0, 0);
 finished:
     fflush(stdout);
     rc = 0;

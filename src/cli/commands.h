@@ -19,6 +19,7 @@ int vn_cmd_demo(int argc, char **argv);
 int vn_cmd_report(int argc, char **argv);
 int vn_cmd_encode(int argc, char **argv);
 int vn_cmd_retrieve(int argc, char **argv);
+int vn_cmd_bench(int argc, char **argv);
 
 /* Print "vnative NAME: <message>" for a failed call and return exit code 1. */
 int vn_cli_fail(const char *cmd, const char *what);

@@ -17,6 +17,7 @@ static const vn_cli_command commands[] = {
     {"timevec", "the time vector of an encoder: its sign alone, reversal by arithmetic, across tasks", vn_cmd_timevec},
     {"encode", "embed a video, folder or manifest with an encoder: one row per clip or window, to .npy", vn_cmd_encode},
     {"retrieve", "exact top-k search of encoded clips by a row, a .npy or a video; reversed along t", vn_cmd_retrieve},
+    {"bench", "time a training step, encode, the world generator and the loader; --profile: per op", vn_cmd_bench},
     {"report", "results and training logs into report.json, report.md and one self-contained report.html", vn_cmd_report},
 };
 

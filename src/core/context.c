@@ -163,9 +163,11 @@ vn_status vn_context_create(vn_context **out, const vn_context_options *opts)
     ctx->seed = o.seed;
     ctx->deterministic = o.deterministic != 0;
     ctx->device = o.device;
+    vn_profile_init(&ctx->prof);
     vn_backend_config cfg = {ctx->n_threads, ctx->deterministic, ctx->device, ctx->seed};
     s = vn_be_open(&ctx->be, kind, &cfg);
     if (s != VN_OK) {
+        vn_profile_fini(&ctx->prof);
         free(ctx);
         return vn_error_prefix(s, "vn_context_create: ");
     }
@@ -178,6 +180,7 @@ void vn_context_destroy(vn_context *ctx)
     if (!ctx)
         return;
     vn_be_close(&ctx->be);
+    vn_profile_fini(&ctx->prof);
     free(ctx);
 }
 
@@ -214,4 +217,49 @@ vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_t *len)
     if (!vn_be_supports(&ctx->be, VN_OP_ALLREDUCE) || !t->comm_id)
         return vn_error(VN_ERR_UNSUPPORTED, "vn_context_comm_id: the %s backend has no collectives", t->name);
     return t->comm_id(id, cap, len);
+}
+
+vn_status vn_context_set_profiling(vn_context *ctx, int on)
+{
+    VN_CHECK_NULL(ctx);
+    if (on && !ctx->prof.enabled)
+        vn_profile_reset(&ctx->prof);
+    ctx->prof.enabled = on != 0;
+    return VN_OK;
+}
+
+vn_status vn_context_profile_reset(vn_context *ctx)
+{
+    VN_CHECK_NULL(ctx);
+    vn_profile_reset(&ctx->prof);
+    return VN_OK;
+}
+
+vn_status vn_context_profile_count(const vn_context *ctx, int *count)
+{
+    VN_CHECK_NULL(ctx);
+    VN_CHECK_NULL(count);
+    *count = VN_PROF_COUNT;
+    return VN_OK;
+}
+
+vn_status vn_context_profile_entry(vn_context *ctx, int index, const char **name, int64_t *calls, double *seconds,
+                                   double *flops)
+{
+    VN_CHECK_NULL(ctx);
+    if (index < 0 || index >= VN_PROF_COUNT)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_context_profile_entry: index %d is outside [0, %d)", index,
+                        VN_PROF_COUNT);
+    pthread_mutex_lock(&ctx->prof.lock);
+    vn_prof_entry e = ctx->prof.e[index];
+    pthread_mutex_unlock(&ctx->prof.lock);
+    if (name)
+        *name = vn_prof_op_name((vn_prof_op)index);
+    if (calls)
+        *calls = e.calls;
+    if (seconds)
+        *seconds = e.seconds;
+    if (flops)
+        *flops = e.flops;
+    return VN_OK;
 }

@@ -3,6 +3,7 @@
 #define VN_CORE_CONTEXT_INTERNAL_H
 
 #include "backend/backend.h"
+#include "core/profile.h"
 
 struct vn_context {
     vn_backend_kind kind;
@@ -11,11 +12,17 @@ struct vn_context {
     uint64_t seed;
     int deterministic;
     int device;
+    vn_profile prof; /* per-op times while profiling is on (vn_context_set_profiling) */
 };
 
 static inline const vn_be *vn_context_be(const vn_context *ctx)
 {
     return &ctx->be;
+}
+
+static inline vn_profile *vn_context_profile(vn_context *ctx)
+{
+    return &ctx->prof;
 }
 
 #endif

@@ -168,6 +168,7 @@ void vn_enc_acts_set_batch(vn_encoder_acts *a, int64_t N, int64_t n_keep)
     a->main.T = a->enc->cfg.family == VN_ENCODER_VIDEO ? a->enc->F * n_keep : n_keep;
     a->temporal.B = N;
     a->N = N;
+    a->work.gelu_grad = a->train && a->backward_seen;
     a->masked = 0; /* the masked forward sets it after this */
     a->n_keep = n_keep;
 }
@@ -250,6 +251,7 @@ vn_status vn_encoder_backward(const vn_encoder *enc, vn_encoder_acts *a, const f
     int64_t N = a->N, D = enc->D, T0 = c->frames, B, T;
     main_shape(enc, N, &B, &T);
     vn_enc_net net = vn_enc_net_of(enc);
+    a->backward_seen = 1;
     vn_nn_zero(nn, a->dpooled, B * D);
     switch (c->family) {
     case VN_ENCODER_VIDEO:
@@ -316,6 +318,7 @@ vn_status vn_encoder_create(vn_encoder **out, vn_context *ctx, const vn_encoder_
         vn_encoder_destroy(enc);
         return vn_error_prefix(st, "vn_encoder_create: ");
     }
+    enc->nn.prof = vn_context_profile(ctx);
     enc->D = cfg->dim;
     enc->hidden = lroundf((float)cfg->dim * cfg->mlp_ratio);
     enc->tt = cfg->family == VN_ENCODER_VIDEO ? cfg->tubelet_t : 1;
@@ -448,4 +451,38 @@ vn_status vn_encoder_encode_tokens(const vn_encoder *enc, const vn_tensor *clips
     VN_CHECK_NULL(clips);
     VN_CHECK_NULL(tokens);
     return encode(enc, __func__, clips, tokens, 1);
+}
+
+vn_status vn_encoder_set_precision(vn_encoder *enc, vn_precision precision)
+{
+    VN_CHECK_NULL(enc);
+    vn_gemm_precision g;
+    vn_op op;
+    switch (precision) {
+    case VN_PRECISION_FP32: g = VN_GEMM_FP32, op = VN_OP_GEMM; break;
+    case VN_PRECISION_TF32: g = VN_GEMM_TF32, op = VN_OP_GEMM_TF32; break;
+    case VN_PRECISION_BF16: g = VN_GEMM_BF16, op = VN_OP_GEMM_BF16; break;
+    default:
+        return vn_error(VN_ERR_INVALID_ARG, "vn_encoder_set_precision: precision %d is not a vn_precision",
+                        (int)precision);
+    }
+    if (!vn_be_supports(enc->nn.be, op)) {
+        const char *why = vn_be_why_unsupported(enc->nn.be, op);
+        return vn_error(VN_ERR_UNSUPPORTED, "vn_encoder_set_precision: the %s backend has no %s GEMMs%s%s",
+                        enc->nn.be->table->name, vn_precision_name(precision), *why ? ": " : "", why);
+    }
+    enc->nn.precision = g;
+    return VN_OK;
+}
+
+vn_status vn_encoder_get_precision(const vn_encoder *enc, vn_precision *precision)
+{
+    VN_CHECK_NULL(enc);
+    VN_CHECK_NULL(precision);
+    switch (enc->nn.precision) {
+    case VN_GEMM_FP32: *precision = VN_PRECISION_FP32; break;
+    case VN_GEMM_TF32: *precision = VN_PRECISION_TF32; break;
+    case VN_GEMM_BF16: *precision = VN_PRECISION_BF16; break;
+    }
+    return VN_OK;
 }

@@ -47,43 +47,97 @@ void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, 
     }
 }
 
+/* Rows per band of the MLP forward on the host (below): a band's hidden activations
+ * (512 x H floats) stay in L2. 256 measured about the same; each band costs four
+ * parallel regions, which are what suffers when the cores are oversubscribed. */
+#define MLP_BAND 512
+
+/* The MLP half of block l, forward: on the host fc1 (+ GELU), fc2 and the residual with
+ * the next norm run band by band (MLP_BAND rows), so that each band's hidden
+ * activations go from one op to the next through L2 instead of memory. Every op is
+ * row-wise (the GEMMs too: a band's rows come out as in one big GEMM, which
+ * tests/test_nn_ops.c checks), so the bands do not change the results; a device runs
+ * all rows at once. */
+static void mlp_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w, int l)
+{
+    const vn_nn *nn = net->nn;
+    const float *P = net->params;
+    int64_t D = net->D, H = net->hidden, n = s->B * s->T;
+    const vn_enc_block *p = &s->blocks[l];
+    const vn_enc_block_acts *b = &s->blk[l];
+    const vn_enc_block *pn = l + 1 < s->depth ? &s->blocks[l + 1] : NULL;
+    const vn_enc_block_acts *bn = l + 1 < s->depth ? &s->blk[l + 1] : NULL;
+    int64_t band = nn->dev ? n : MLP_BAND;
+    for (int64_t r0 = 0; r0 < n; r0 += band) {
+        int64_t rows = n - r0 < band ? n - r0 : band;
+        float *h = b->h + r0 * H, *g = b->g + r0 * H, *tmp = w->tmp + r0 * D;
+        const float *ln2 = b->ln2 + r0 * D, *x1 = b->x1 + r0 * D;
+        float *x2 = b->x2 + r0 * D;
+        if (w->gelu_grad)
+            vn_linear_gelu_forward_train(nn, h, g, ln2, P + p->fc1_w, P + p->fc1_b, rows, D, H);
+        else
+            vn_linear_gelu_forward(nn, h, g, ln2, P + p->fc1_w, P + p->fc1_b, rows, D, H);
+        vn_linear_forward(nn, tmp, g, P + p->fc2_w, P + p->fc2_b, rows, H, D);
+        if (!pn)
+            vn_residual_forward(nn, x2, x1, tmp, rows * D);
+        else if (s->divided)
+            vn_residual_layernorm_forward(nn, x2, bn->t_ln + r0 * D, bn->t_mean + r0, bn->t_rstd + r0, x1, tmp,
+                                          P + pn->tnorm_w, P + pn->tnorm_b, rows, D);
+        else
+            vn_residual_layernorm_forward(nn, x2, bn->ln1 + r0 * D, bn->mean1 + r0, bn->rstd1 + r0, x1, tmp,
+                                          P + pn->norm1_w, P + pn->norm1_b, rows, D);
+    }
+}
+
+/* Each residual add is fused with the norm that reads its output (the next branch's, or
+ * the next block's first), so the sum is normalised while its rows are in cache. */
 void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w)
 {
     const vn_nn *nn = net->nn;
     const float *P = net->params;
-    int64_t D = net->D, H = net->hidden, NH = net->heads, n = s->B * s->T;
+    int64_t D = net->D, NH = net->heads, n = s->B * s->T;
     for (int l = 0; l < s->depth; l++) {
         const vn_enc_block *p = &s->blocks[l];
         const vn_enc_block_acts *b = &s->blk[l];
         const float *x = l ? s->blk[l - 1].x2 : s->x0;
+        /* the first norm of block l > 0 ran with block l - 1's last residual */
+        if (l == 0) {
+            if (s->divided)
+                vn_layernorm_forward(nn, b->t_ln, b->t_mean, b->t_rstd, x, P + p->tnorm_w, P + p->tnorm_b, n, D);
+            else
+                vn_layernorm_forward(nn, b->ln1, b->mean1, b->rstd1, x, P + p->norm1_w, P + p->norm1_b, n, D);
+        }
         if (s->divided) {
-            vn_layernorm_forward(nn, b->t_ln, b->t_mean, b->t_rstd, x, P + p->tnorm_w, P + p->tnorm_b, n, D);
             vn_linear_forward(nn, b->t_qkv, b->t_ln, P + p->tqkv_w, P + p->tqkv_b, n, D, 3 * D);
             vn_attention_group_temporal(nn, b->t_qkvg, b->t_qkv, s->B, s->F, s->S, 3 * D);
             vn_attention_forward(nn, b->t_attg, b->t_lse, b->t_qkvg, s->B * s->S, s->F, D, NH, w->attn_scratch);
             vn_attention_ungroup_temporal(nn, b->t_att, b->t_attg, s->B, s->F, s->S, D, 0);
             vn_linear_forward(nn, w->tmp, b->t_att, P + p->tproj_w, P + p->tproj_b, n, D, D);
-            vn_residual_forward(nn, b->x_t, x, w->tmp, n * D);
+            vn_residual_layernorm_forward(nn, b->x_t, b->ln1, b->mean1, b->rstd1, x, w->tmp, P + p->norm1_w,
+                                          P + p->norm1_b, n, D);
             x = b->x_t;
         }
-        vn_layernorm_forward(nn, b->ln1, b->mean1, b->rstd1, x, P + p->norm1_w, P + p->norm1_b, n, D);
         vn_linear_forward(nn, b->qkv, b->ln1, P + p->qkv_w, P + p->qkv_b, n, D, 3 * D);
         if (s->divided)
             vn_attention_forward(nn, b->att, b->lse, b->qkv, s->B * s->F, s->S, D, NH, w->attn_scratch);
         else
             vn_attention_forward(nn, b->att, b->lse, b->qkv, s->B, s->T, D, NH, w->attn_scratch);
         vn_linear_forward(nn, w->tmp, b->att, P + p->proj_w, P + p->proj_b, n, D, D);
-        vn_residual_forward(nn, b->x1, x, w->tmp, n * D);
-        vn_layernorm_forward(nn, b->ln2, b->mean2, b->rstd2, b->x1, P + p->norm2_w, P + p->norm2_b, n, D);
-        vn_linear_gelu_forward(nn, b->h, b->g, b->ln2, P + p->fc1_w, P + p->fc1_b, n, D, H);
-        vn_linear_forward(nn, w->tmp, b->g, P + p->fc2_w, P + p->fc2_b, n, H, D);
-        vn_residual_forward(nn, b->x2, b->x1, w->tmp, n * D);
+        vn_residual_layernorm_forward(nn, b->x1, b->ln2, b->mean2, b->rstd2, x, w->tmp, P + p->norm2_w,
+                                      P + p->norm2_b, n, D);
+        mlp_forward(net, s, w, l);
     }
 }
 
 /* The residual stream's gradient lives in dx throughout: each branch's backward ends in
  * a layernorm backward that accumulates into dx, which adds the branch's share to the
- * identity path's without a copy. */
+ * identity path's without a copy. Input gradients of linear layers and attention are
+ * written over their buffers (no zeroing first), and every bias gradient is summed in a
+ * pass that already reads its rows: fc1's in GELU's backward (which, for training activations,
+ * multiplies by the GELU' that the forward saved instead of recomputing it), and those
+ * whose output gradient is dx (proj, tproj, and fc2 of the block below) in the layernorm
+ * backward that last updated dx. Only the top block's fc2 and the qkv layers sum on
+ * their own. */
 void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
                            float *grads)
 {
@@ -96,43 +150,39 @@ void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const v
         const vn_enc_block_acts *b = &s->blk[l];
         const float *x_in = l ? s->blk[l - 1].x2 : s->x0;
         const float *x_a = s->divided ? b->x_t : x_in;
+        /* the bias gradient of fc2 of the block below: dx's column sums after this block */
+        float *db_below = l ? G + s->blocks[l - 1].fc2_b : NULL;
 
-        vn_nn_zero(nn, w->dg, n * H);
-        vn_linear_backward(nn, w->dg, G + p->fc2_w, G + p->fc2_b, dx, b->g, P + p->fc2_w, n, H, D);
-        vn_nn_zero(nn, w->dh, n * H);
-        vn_gelu_backward(nn, w->dh, b->h, w->dg, n * H);
-        vn_nn_zero(nn, w->dln, n * D);
-        vn_linear_backward(nn, w->dln, G + p->fc1_w, G + p->fc1_b, w->dh, b->ln2, P + p->fc1_w, n, D, H);
-        vn_layernorm_backward(nn, dx, G + p->norm2_w, G + p->norm2_b, w->dln, b->x1, P + p->norm2_w, b->mean2,
-                              b->rstd2, n, D);
+        vn_linear_backward_set(nn, w->dg, G + p->fc2_w, l == s->depth - 1 ? G + p->fc2_b : NULL, dx, b->g,
+                               P + p->fc2_w, n, H, D);
+        /* dL/dh, in place of dL/dg on the host */
+        float *dh = w->gelu_grad ? vn_gelu_backward_saved(nn, w->dh, w->dg, G + p->fc1_b, b->h, n, H)
+                                 : vn_gelu_backward_bias(nn, w->dh, w->dg, G + p->fc1_b, b->h, n, H);
+        vn_linear_backward_set(nn, w->dln, G + p->fc1_w, NULL, dh, b->ln2, P + p->fc1_w, n, D, H);
+        vn_layernorm_backward_bias(nn, dx, G + p->norm2_w, G + p->norm2_b, w->dln, b->x1, P + p->norm2_w, b->mean2,
+                                   b->rstd2, n, D, G + p->proj_b);
 
-        vn_nn_zero(nn, w->datt, n * D);
-        vn_linear_backward(nn, w->datt, G + p->proj_w, G + p->proj_b, dx, b->att, P + p->proj_w, n, D, D);
-        vn_nn_zero(nn, w->dqkv, n * 3 * D);
+        vn_linear_backward_set(nn, w->datt, G + p->proj_w, NULL, dx, b->att, P + p->proj_w, n, D, D);
         if (s->divided)
-            vn_attention_backward(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B * s->F, s->S, D, NH,
-                                  w->attn_scratch);
+            vn_attention_backward_set(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B * s->F, s->S, D, NH,
+                                      w->attn_scratch);
         else
-            vn_attention_backward(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B, s->T, D, NH,
-                                  w->attn_scratch);
-        vn_nn_zero(nn, w->dln, n * D);
-        vn_linear_backward(nn, w->dln, G + p->qkv_w, G + p->qkv_b, w->dqkv, b->ln1, P + p->qkv_w, n, D, 3 * D);
-        vn_layernorm_backward(nn, dx, G + p->norm1_w, G + p->norm1_b, w->dln, x_a, P + p->norm1_w, b->mean1,
-                              b->rstd1, n, D);
+            vn_attention_backward_set(nn, w->dqkv, w->datt, b->qkv, b->att, b->lse, s->B, s->T, D, NH,
+                                      w->attn_scratch);
+        vn_linear_backward_set(nn, w->dln, G + p->qkv_w, G + p->qkv_b, w->dqkv, b->ln1, P + p->qkv_w, n, D, 3 * D);
+        vn_layernorm_backward_bias(nn, dx, G + p->norm1_w, G + p->norm1_b, w->dln, x_a, P + p->norm1_w, b->mean1,
+                                   b->rstd1, n, D, s->divided ? G + p->tproj_b : db_below);
 
         if (s->divided) {
-            vn_nn_zero(nn, w->datt, n * D);
-            vn_linear_backward(nn, w->datt, G + p->tproj_w, G + p->tproj_b, dx, b->t_att, P + p->tproj_w, n, D, D);
+            vn_linear_backward_set(nn, w->datt, G + p->tproj_w, NULL, dx, b->t_att, P + p->tproj_w, n, D, D);
             vn_attention_group_temporal(nn, w->dattg, w->datt, s->B, s->F, s->S, D);
-            vn_nn_zero(nn, w->dqkvg, n * 3 * D);
-            vn_attention_backward(nn, w->dqkvg, w->dattg, b->t_qkvg, b->t_attg, b->t_lse, s->B * s->S, s->F, D, NH,
-                                  w->attn_scratch);
+            vn_attention_backward_set(nn, w->dqkvg, w->dattg, b->t_qkvg, b->t_attg, b->t_lse, s->B * s->S, s->F, D,
+                                      NH, w->attn_scratch);
             vn_attention_ungroup_temporal(nn, w->dqkv, w->dqkvg, s->B, s->F, s->S, 3 * D, 0);
-            vn_nn_zero(nn, w->dln, n * D);
-            vn_linear_backward(nn, w->dln, G + p->tqkv_w, G + p->tqkv_b, w->dqkv, b->t_ln, P + p->tqkv_w, n, D,
-                               3 * D);
-            vn_layernorm_backward(nn, dx, G + p->tnorm_w, G + p->tnorm_b, w->dln, x_in, P + p->tnorm_w, b->t_mean,
-                                  b->t_rstd, n, D);
+            vn_linear_backward_set(nn, w->dln, G + p->tqkv_w, G + p->tqkv_b, w->dqkv, b->t_ln, P + p->tqkv_w, n, D,
+                                   3 * D);
+            vn_layernorm_backward_bias(nn, dx, G + p->tnorm_w, G + p->tnorm_b, w->dln, x_in, P + p->tnorm_w,
+                                       b->t_mean, b->t_rstd, n, D, db_below);
         }
     }
 }

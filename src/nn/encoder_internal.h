@@ -87,6 +87,12 @@ typedef struct vn_enc_stack {
 typedef struct vn_enc_work {
     float *tmp, *attn_scratch;
     float *dln, *dqkv, *dqkvg, *datt, *dattg, *dh, *dg;
+    /* the forward keeps GELU'(h) in the blocks' h for the backward, through
+     * vn_linear_gelu_forward_train (ops.h); 0: h itself. Set per forward, for training
+     * activations that have seen a backward (so that forward-only users of training
+     * activations, such as JEPA's target encoder, skip the GELU' pass); the backward
+     * reads it, and either way gives the same bits. */
+    int gelu_grad;
 } vn_enc_work;
 
 /* Bump allocation over a float arena: a first pass with base NULL measures. */
@@ -128,6 +134,7 @@ struct vn_encoder_acts {
     const vn_encoder *enc;
     int64_t max_batch, N; /* N of the last forward, 0 before the first */
     int train;            /* 0: encoding only, without the backward's buffers */
+    int backward_seen;    /* a backward has run on these activations (see work.gelu_grad) */
     float *arena;
     vn_enc_block_acts *blk, *tblk;
     vn_enc_stack main, temporal;

@@ -132,6 +132,7 @@ vn_status vn_encoder_backward_tokens(const vn_encoder *enc, vn_encoder_acts *a, 
     int64_t N = a->N, D = enc->D, rows = a->main.B * a->main.T;
     int64_t K = (int64_t)c->channels * enc->tt * c->patch * c->patch;
     vn_enc_net net = vn_enc_net_of(enc);
+    a->backward_seen = 1;
     vn_nn_zero(nn, a->dx, rows * D);
     vn_layernorm_backward(nn, a->dx, G + enc->norm_w, G + enc->norm_b, d_tokens, a->main.blk[c->depth - 1].x2,
                           P + enc->norm_w, a->fin_mean, a->fin_rstd, rows, D);

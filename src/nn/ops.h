@@ -44,6 +44,7 @@ typedef struct vn_nn {
     const struct vn_backend_nn *dev;
     float *dev_scalars;  /* VN_NN_DEV_SCALARS floats of backend memory for device results */
     vn_gemm_precision precision; /* what the engine's GEMMs ask for (mixed precision) */
+    struct vn_profile *prof;     /* the context's per-op timer (core/profile.h); NULL: none */
 } vn_nn;
 
 #define VN_NN_DEV_SCALARS 16
@@ -220,5 +221,53 @@ void vn_attnpool_forward(const vn_nn *nn, float *out, float *attn, const float *
                          int64_t T, int64_t C);
 void vn_attnpool_backward(const vn_nn *nn, float *dinp, float *dquery, const float *dout, const float *inp,
                           const float *query, const float *attn, int64_t B, int64_t T, int64_t C);
+
+/* ---- fused and overwriting variants (the encoder block's fast path) ----------------
+ * Each gives bit for bit what the sequence of plain ops in its comment gives (so a
+ * device, which runs that sequence through its engine table, and the host agree), but
+ * the host does it in fewer passes over memory: no zeroing of a buffer that is then
+ * accumulated into, and bias gradients summed in a pass that already reads the rows.
+ * "Overwritten" outputs need not be initialised. */
+
+/* vn_linear_backward with dinp overwritten instead of accumulated: its GEMM writes with
+ * beta 0 on every path, so it replaces "zero dinp, then vn_linear_backward" (up to the
+ * GEMM's own rounding, the same on host and device). */
+void vn_linear_backward_set(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout, const float *inp,
+                            const float *w, int64_t N, int64_t IC, int64_t OC);
+
+/* GELU's backward with the bias gradient of the layer before it folded in: dinp[N, OC] =
+ * GELU'(h) * dout, overwritten, then db += column sums of dinp (db may be NULL); as
+ * vn_nn_zero(dinp), vn_gelu_backward, vn_bias_grad(db, dinp). The host writes dinp over
+ * dout, which it no longer needs (the lines are in cache already); a device writes the
+ * separate buffer dh. Returns the buffer that holds dinp: dout or dh. */
+float *vn_gelu_backward_bias(const vn_nn *nn, float *dh, float *dout, float *db, const float *h, int64_t N,
+                             int64_t OC);
+
+/* The training pair of vn_linear_gelu_forward: on the host, hg receives GELU'(h)
+ * instead of h (the backward's only use of h), computed in the same pass as GELU(h);
+ * on a device hg is h, as vn_linear_gelu_forward leaves it. vn_gelu_backward_saved
+ * is vn_gelu_backward_bias taking what vn_linear_gelu_forward_train saved: on the
+ * host a multiply, with no GELU to recompute. Both must run on the same vn_nn. */
+void vn_linear_gelu_forward_train(const vn_nn *nn, float *hg, float *g, const float *inp, const float *w,
+                                  const float *b, int64_t N, int64_t IC, int64_t OC);
+float *vn_gelu_backward_saved(const vn_nn *nn, float *dh, float *dout, float *db, const float *hg, int64_t N,
+                              int64_t OC);
+
+/* vn_layernorm_backward, then dnext += column sums of the updated dinp (the bias gradient
+ * of the linear layer that dinp is the output gradient of; dnext may be NULL):
+ * vn_layernorm_backward, vn_bias_grad(dnext, dinp). */
+void vn_layernorm_backward_bias(const vn_nn *nn, float *dinp, float *dw, float *db, const float *dout,
+                                const float *inp, const float *w, const float *mean, const float *rstd, int64_t N,
+                                int64_t C, float *dnext);
+
+/* out = a + b, then ln = LayerNorm(out) with mean and rstd saved (the pre-norm block's
+ * residual and the next norm): vn_residual_forward, vn_layernorm_forward. */
+void vn_residual_layernorm_forward(const vn_nn *nn, float *out, float *ln, float *mean, float *rstd, const float *a,
+                                   const float *b, const float *w, const float *bias, int64_t N, int64_t C);
+
+/* vn_attention_backward into a dqkv it overwrites: vn_nn_zero(dqkv),
+ * vn_attention_backward. */
+void vn_attention_backward_set(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
+                               const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch);
 
 #endif

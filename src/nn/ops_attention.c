@@ -2,12 +2,13 @@
  * ops_attention.c: the fused multi-head self-attention core (flash-attention style)
  * and the temporal regrouping of divided space-time attention.
  *
- * Work is split over (batch, head) pairs. Each thread first gathers the pair's q, k and
- * v out of the interleaved [B, T, 3C] buffer into contiguous per-head rows in its own
- * scratch slot (k and v also transposed), so that every block product below is a plain
- * row-major C += A @ B whose innermost loop runs over a contiguous dimension and
- * vectorises. Key blocks are streamed with an online softmax; only the row
- * log-sum-exp is kept. The backward recomputes the probabilities per block from q, k
+ * Work is split over (batch, head) pairs. Each thread first copies the pair's k (and in
+ * the backward v) out of the interleaved [B, T, 3C] buffer into its own scratch slot,
+ * transposed, so that every block product below is a row-major C += A @ B whose
+ * innermost loop runs over a contiguous dimension and vectorises; q, v, k and dout are
+ * read in place through their row strides, and the 1/sqrt(HS) scale goes into the
+ * exponent (and onto dq and dk at the end) rather than into copies. Key blocks are
+ * streamed with an online softmax; only the row log-sum-exp is kept. The backward recomputes the probabilities per block from q, k
  * and lse (flash-attention 2), so no [T, T] buffer exists anywhere.
  *
  * Determinism: the forward gives every output row to exactly one work item and the
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "nn/ops.h"
+#include "core/profile.h"
 #include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
@@ -37,7 +39,7 @@
  * attn_slot. */
 static int64_t slot_floats(int64_t T, int64_t HS)
 {
-    return 8 * T * HS + 2 * T + 2 * BQ * BK + BQ * HS + 2 * BQ;
+    return 5 * T * HS + 2 * T + 2 * BQ * BK + BQ * HS + 2 * BQ;
 }
 
 /* One slot per thread: n_threads must be at least the nn->n_threads of the calls. */
@@ -48,13 +50,9 @@ int64_t vn_attention_scratch_floats(int64_t B, int64_t T, int64_t C, int64_t NH,
 }
 
 typedef struct attn_slot {
-    float *q;       /* [T, HS] queries, pre-scaled by 1/sqrt(HS) */
-    float *k;       /* [T, HS] keys, pre-scaled by 1/sqrt(HS) (backward) */
-    float *kt;      /* [HS, T] */
-    float *v;       /* [T, HS] (forward) */
-    float *vt;      /* [HS, T] (backward) */
-    float *dout;    /* [T, HS] */
-    float *dq, *dk, *dv; /* [T, HS] */
+    float *kt;      /* [HS, T] keys, transposed */
+    float *vt;      /* [HS, T] values, transposed (backward) */
+    float *dq, *dk, *dv; /* [T, HS] (backward) */
     float *lse, *dsum;   /* [T] */
     float *s, *dp;  /* [BQ, BK] */
     float *acc;     /* [BQ, HS] */
@@ -67,16 +65,12 @@ static attn_slot slot_at(float *scratch, int tid, int64_t T, int64_t HS)
     float *p = scratch + (int64_t)tid * slot_floats(T, HS);
     attn_slot s;
     int64_t th = T * HS;
-    s.q = p;
-    s.k = p + th;
-    s.kt = p + 2 * th;
-    s.v = p + 3 * th;
-    s.vt = p + 3 * th; /* the forward's v and the backward's vt never coexist */
-    s.dout = p + 4 * th;
-    s.dq = p + 5 * th;
-    s.dk = p + 6 * th;
-    s.dv = p + 7 * th;
-    p += 8 * th;
+    s.kt = p;
+    s.vt = p + th;
+    s.dq = p + 2 * th;
+    s.dk = p + 3 * th;
+    s.dv = p + 4 * th;
+    p += 5 * th;
     s.lse = p;
     s.dsum = p + T;
     p += 2 * T;
@@ -167,6 +161,40 @@ static ALWAYS_INLINE void tile8x16(int64_t K, const float *restrict a, int64_t a
 }
 
 /*
+ * One 4 x (16 NV) tile, NV = 2 or 4, for AVX-512 only: per k, NV loads of B and four
+ * broadcasts of A feed 4 NV FMAs, where the 8 x 16 tile needs nine loads for eight, so
+ * this one is bound by the FMA pipes rather than by loads. Every element is still one
+ * FMA chain over k in order, so the tile shape does not change the bits.
+ */
+static ALWAYS_INLINE void tile4xv(int64_t K, const float *restrict a, int64_t ars, int64_t acs,
+                                  const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc, int accumulate,
+                                  int NV)
+{
+    v16f acc[4][4];
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < NV; v++) {
+            if (accumulate)
+                memcpy(&acc[r][v], c + r * ldc + 16 * v, sizeof acc[r][v]);
+            else
+                acc[r][v] = (v16f){0};
+        }
+    for (int64_t kk = 0; kk < K; kk++) {
+        v16f bk[4];
+        for (int v = 0; v < NV; v++)
+            memcpy(&bk[v], b + kk * ldb + 16 * v, sizeof bk[v]);
+        const float *ak = a + kk * acs;
+        for (int r = 0; r < 4; r++) {
+            float x = ak[r * ars];
+            for (int v = 0; v < NV; v++)
+                acc[r][v] += x * bk[v];
+        }
+    }
+    for (int r = 0; r < 4; r++)
+        for (int v = 0; v < NV; v++)
+            memcpy(c + r * ldc + 16 * v, &acc[r][v], sizeof acc[r][v]);
+}
+
+/*
  * C[M, N] (+)= A[M, K] @ B[K, N], with A addressed through a row and a column stride
  * (so A may be a transposed view) and B, C row-major. wide selects the 8 x 16 tiles
  * where N allows; the tails fall back to row-wise axpys, which still vectorise over N.
@@ -176,10 +204,19 @@ static ALWAYS_INLINE void mm(int64_t M, int64_t N, int64_t K, const float *restr
                       int wide)
 {
     int64_t i = 0;
-    if (wide && N % 16 == 0)
+    if (wide && N % 32 == 0) {
+        for (; i + 4 <= M; i += 4) {
+            int64_t j = 0;
+            for (; j + 64 <= N; j += 64)
+                tile4xv(K, a + i * ars, ars, acs, b + j, ldb, c + i * ldc + j, ldc, accumulate, 4);
+            if (j < N)
+                tile4xv(K, a + i * ars, ars, acs, b + j, ldb, c + i * ldc + j, ldc, accumulate, 2);
+        }
+    } else if (wide && N % 16 == 0) {
         for (; i + 8 <= M; i += 8)
             for (int64_t j = 0; j < N; j += 16)
                 tile8x16(K, a + i * ars, ars, acs, b + j, ldb, c + i * ldc + j, ldc, accumulate);
+    }
     for (; i + 4 <= M; i += 4) {
         int64_t j = 0;
         for (; j + 16 <= N; j += 16)
@@ -224,59 +261,103 @@ static inline float row_max(const float *restrict x, int64_t n, float init)
     for (; j + 16 <= n; j += 16)
         for (int l = 0; l < 16; l++)
             lane[l] = x[j + l] > lane[l] ? x[j + l] : lane[l];
-    float mx = init;
-    for (int l = 0; l < 16; l++)
-        mx = lane[l] > mx ? lane[l] : mx;
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            lane[l] = lane[l + w] > lane[l] ? lane[l + w] : lane[l];
+    float mx = lane[0];
     for (; j < n; j++)
         mx = x[j] > mx ? x[j] : mx;
     return mx;
 }
 
-/* Copy head h of sequence b out of qkv. which: 0 q, 1 k, 2 v. */
-static ALWAYS_INLINE void gather_rows(float *restrict dst, const float *restrict qkv, int64_t b, int64_t h,
-                                      int which, int64_t T, int64_t C, int64_t HS, float scale)
+/* One 16 x 16 tile transposed in registers: four rounds of interleaving rows i and i + 8
+ * (a perfect shuffle each) turn rows into columns. */
+static ALWAYS_INLINE void transpose16(v16f *r)
 {
-    const float *src = qkv + b * T * 3 * C + which * C + h * HS;
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t d = 0; d < HS; d++)
-            dst[t * HS + d] = scale * src[t * 3 * C + d];
+    for (int round = 0; round < 4; round++) {
+        v16f t[16];
+        for (int i = 0; i < 8; i++) {
+            t[2 * i] = __builtin_shufflevector(r[i], r[i + 8], 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            t[2 * i + 1] =
+                __builtin_shufflevector(r[i], r[i + 8], 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+        }
+        for (int i = 0; i < 16; i++)
+            r[i] = t[i];
+    }
 }
 
-/* The same, transposed to [HS, T]; strided reads and contiguous writes, which measured
- * faster than the reverse. */
+/* The same, transposed to [HS, T]: 16 x 16 tiles through registers where they fit (each
+ * source row of a tile is one cache line), scalar copies for the edges. */
 static ALWAYS_INLINE void gather_cols(float *restrict dst, const float *restrict qkv, int64_t b, int64_t h,
                                       int which, int64_t T, int64_t C, int64_t HS)
 {
     const float *src = qkv + b * T * 3 * C + which * C + h * HS;
+    int64_t T16 = T & ~(int64_t)15, H16 = HS & ~(int64_t)15;
+    for (int64_t t0 = 0; t0 < T16; t0 += 16)
+        for (int64_t d0 = 0; d0 < H16; d0 += 16) {
+            v16f r[16];
+            for (int i = 0; i < 16; i++)
+                memcpy(&r[i], src + (t0 + i) * 3 * C + d0, sizeof r[i]);
+            transpose16(r);
+            for (int i = 0; i < 16; i++)
+                memcpy(dst + (d0 + i) * T + t0, &r[i], sizeof r[i]);
+        }
     for (int64_t d = 0; d < HS; d++)
-        for (int64_t t = 0; t < T; t++)
+        for (int64_t t = d < H16 ? T16 : 0; t < T; t++)
             dst[d * T + t] = src[t * 3 * C + d];
 }
 
-/* The copies in and out of a slot are cloned too: in the baseline build they took a
- * fifth of the backward (measured). */
-VN_NN_CLONES static void fwd_gather(const attn_slot *sl, const float *qkv, int64_t b, int64_t h, int64_t T,
-                                    int64_t C, int64_t HS, float scale)
+/* Pull the rows pair (b, h) reads (q, k, v and, in the backward, dout and out) toward L2
+ * while the pair before it computes: each is a few lines at a stride of 3C floats, which
+ * the hardware prefetchers miss. */
+static void prefetch_reads(const float *qkv, const float *dout, const float *out, int64_t b, int64_t h, int64_t T,
+                           int64_t C, int64_t HS)
 {
-    gather_rows(sl->q, qkv, b, h, 0, T, C, HS, scale);
-    gather_cols(sl->kt, qkv, b, h, 1, T, C, HS);
-    gather_rows(sl->v, qkv, b, h, 2, T, C, HS, 1.0f);
+    for (int64_t t = 0; t < T; t++) {
+        const float *q = qkv + (b * T + t) * 3 * C + h * HS;
+        for (int64_t d = 0; d < HS; d += 16) {
+            __builtin_prefetch(q + d, 0, 2);
+            __builtin_prefetch(q + C + d, 0, 2);
+            __builtin_prefetch(q + 2 * C + d, 0, 2);
+            if (dout) {
+                __builtin_prefetch(dout + (b * T + t) * C + h * HS + d, 0, 2);
+                __builtin_prefetch(out + (b * T + t) * C + h * HS + d, 0, 2);
+            }
+        }
+    }
 }
 
-/* Everything the backward of pair (b, h) reads, including D_t = dout_t . out_t. */
+/* The same for the rows pair (b, h) will write: nseg segments of HS floats, seg_stride
+ * apart, in rows of ld floats. */
+static void prefetch_writes(float *dst, int64_t ld, int nseg, int64_t seg_stride, int64_t b, int64_t h, int64_t T,
+                            int64_t HS)
+{
+    for (int64_t t = 0; t < T; t++)
+        for (int k = 0; k < nseg; k++) {
+            float *row = dst + (b * T + t) * ld + k * seg_stride + h * HS;
+            for (int64_t d = 0; d < HS; d += 16)
+                __builtin_prefetch(row + d, 1, 2);
+        }
+}
+
+/* The copies in and out of a slot are cloned too: in the baseline build they took a
+ * fifth of the backward (measured). Only k and v are copied, transposed: q, v (in the
+ * forward), k and dout are read where they are, through their row strides. */
+VN_NN_CLONES static void fwd_gather(const attn_slot *sl, const float *qkv, int64_t b, int64_t h, int64_t T,
+                                    int64_t C, int64_t HS)
+{
+    gather_cols(sl->kt, qkv, b, h, 1, T, C, HS);
+}
+
+/* Everything the backward of pair (b, h) reads besides q, k and dout, including
+ * D_t = dout_t . out_t. */
 VN_NN_CLONES static void bwd_gather(const attn_slot *sl, const float *qkv, const float *dout, const float *out,
-                                    const float *lse, int64_t b, int64_t h, int64_t T, int64_t C, int64_t NH,
-                                    float scale)
+                                    const float *lse, int64_t b, int64_t h, int64_t T, int64_t C, int64_t NH)
 {
     int64_t HS = C / NH;
-    gather_rows(sl->q, qkv, b, h, 0, T, C, HS, scale);
-    /* k pre-scaled as well: dq = dS (K / sqrt(HS)) then needs no scaling on the way out,
-     * and the scatter is a plain add, so accumulating is exactly out += g. */
-    gather_rows(sl->k, qkv, b, h, 1, T, C, HS, scale);
     gather_cols(sl->kt, qkv, b, h, 1, T, C, HS);
     gather_cols(sl->vt, qkv, b, h, 2, T, C, HS);
     const float *dob = dout + b * T * C + h * HS, *ob = out + b * T * C + h * HS;
-    float *restrict g = sl->dout;
     for (int64_t t = 0; t < T; t++) {
         const float *dr = dob + t * C, *orow = ob + t * C;
         float lane[8] = {0};
@@ -287,20 +368,29 @@ VN_NN_CLONES static void bwd_gather(const attn_slot *sl, const float *qkv, const
         float acc = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
         for (; d < HS; d++)
             acc += dr[d] * orow[d];
-        for (d = 0; d < HS; d++)
-            g[t * HS + d] = dr[d];
         sl->dsum[t] = acc;
         sl->lse[t] = lse[(b * NH + h) * T + t];
     }
 }
 
+/* Add the pair's gradients into dqkv, or (set) store them: g + 0 is exactly what adding
+ * into a zeroed buffer gives, -0 included. */
 VN_NN_CLONES static void bwd_scatter(const attn_slot *sl, float *dqkv, int64_t b, int64_t h, int64_t T, int64_t C,
-                                     int64_t HS)
+                                     int64_t HS, int set)
 {
     float *dq = dqkv + b * T * 3 * C + h * HS;
     for (int64_t t = 0; t < T; t++) {
         float *restrict rq = dq + t * 3 * C, *restrict rk = rq + C, *restrict rv = rq + 2 * C;
         const float *restrict gq = sl->dq + t * HS, *restrict gk = sl->dk + t * HS, *restrict gv = sl->dv + t * HS;
+        if (set) {
+            for (int64_t d = 0; d < HS; d++)
+                rq[d] = gq[d] + 0.0f;
+            for (int64_t d = 0; d < HS; d++)
+                rk[d] = gk[d] + 0.0f;
+            for (int64_t d = 0; d < HS; d++)
+                rv[d] = gv[d] + 0.0f;
+            continue;
+        }
         for (int64_t d = 0; d < HS; d++)
             rq[d] += gq[d];
         for (int64_t d = 0; d < HS; d++)
@@ -310,11 +400,14 @@ VN_NN_CLONES static void bwd_scatter(const attn_slot *sl, float *dqkv, int64_t b
     }
 }
 
-/* One block of query rows [q0, q0 + nq) of one (b, h) pair against all keys. */
-VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, int64_t q0, int64_t nq, int64_t T,
-                                   int64_t C, int64_t HS)
+/* One block of query rows [q0, q0 + nq) of one (b, h) pair against all keys; qb is the
+ * pair's first q row in qkv (rows 3C apart), v its first v row. Scores are kept
+ * unscaled; the 1/sqrt(HS) goes into the exponent. */
+VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, const float *qb, const float *vb,
+                                   int64_t q0, int64_t nq, int64_t T, int64_t C, int64_t HS, float scale)
 {
     float *restrict s = sl->s, *restrict acc = sl->acc, *restrict m = sl->m, *restrict l = sl->l;
+    int64_t ld = 3 * C;
     for (int64_t i = 0; i < nq; i++) {
         m[i] = -INFINITY;
         l[i] = 0.0f;
@@ -322,24 +415,30 @@ VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, 
     memset(acc, 0, (size_t)(nq * HS) * sizeof *acc);
     for (int64_t k0 = 0; k0 < T; k0 += BK) {
         int64_t nk = T - k0 < BK ? T - k0 : BK;
-        mm(nq, nk, HS, sl->q + q0 * HS, HS, 1, sl->kt + k0, T, s, BK, 0, sl->wide);
+        mm(nq, nk, HS, qb + q0 * ld, ld, 1, sl->kt + k0, T, s, BK, 0, sl->wide);
         for (int64_t i = 0; i < nq; i++) {
             float *si = s + i * BK;
             float mx = row_max(si, nk, m[i]);
             /* exp(-inf) is 0 for the first block, whose m is -inf. */
-            float corr = m[i] == -INFINITY ? 0.0f : expf(m[i] - mx);
+            float corr = m[i] == -INFINITY ? 0.0f : vn_nn_expf(scale * (m[i] - mx));
+            float mxs = mx * scale, sum = 0.0f;
             /* GCC left this loop scalar inside the clones; forcing it more than
              * doubled the forward's speed (measured). */
-#pragma omp simd
-            for (int64_t j = 0; j < nk; j++)
-                si[j] = vn_nn_expf(si[j] - mx);
-            l[i] = l[i] * corr + vn_nn_sum(si, nk);
+#pragma omp simd reduction(+ : sum)
+            for (int64_t j = 0; j < nk; j++) {
+                float e = vn_nn_expf(si[j] * scale - mxs);
+                si[j] = e;
+                sum += e;
+            }
+            l[i] = l[i] * corr + sum;
             m[i] = mx;
-            float *ai = acc + i * HS;
-            for (int64_t d = 0; d < HS; d++)
-                ai[d] *= corr;
+            if (k0) {
+                float *ai = acc + i * HS;
+                for (int64_t d = 0; d < HS; d++)
+                    ai[d] *= corr;
+            }
         }
-        mm(nq, HS, nk, s, BK, 1, sl->v + k0 * HS, HS, acc, HS, 1, sl->wide);
+        mm(nq, HS, nk, s, BK, 1, vb + k0 * ld, ld, acc, HS, 1, sl->wide);
     }
     for (int64_t i = 0; i < nq; i++) {
         float inv = 1.0f / l[i];
@@ -347,13 +446,14 @@ VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, 
         const float *ai = acc + i * HS;
         for (int64_t d = 0; d < HS; d++)
             o[d] = ai[d] * inv;
-        lse[q0 + i] = m[i] + logf(l[i]);
+        lse[q0 + i] = m[i] * scale + logf(l[i]);
     }
 }
 
 void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B, int64_t T, int64_t C,
                           int64_t NH, float *scratch)
 {
+    VN_PROF_FLOPS(nn->prof, VN_PROF_ATTENTION_FWD, 4.0 * (double)B * (double)T * (double)T * (double)C);
     if (nn->dev) {
         vn_nn_record(nn->dev->attention_forward(nn->be->state, out, lse, qkv, B, T, C, NH));
         return;
@@ -375,59 +475,66 @@ void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *
         for (int64_t it = lo; it < hi; it++) {
             int64_t pair = it / nqb, qb = it % nqb, b = pair / NH, h = pair % NH;
             if (pair != cur) {
-                fwd_gather(&sl, qkv, b, h, T, C, HS, scale);
+                fwd_gather(&sl, qkv, b, h, T, C, HS);
+                prefetch_writes(out, C, 1, 0, b, h, T, HS);
+                if ((pair + 1) * nqb < hi)
+                    prefetch_reads(qkv, NULL, NULL, (pair + 1) / NH, (pair + 1) % NH, T, C, HS);
                 cur = pair;
             }
             int64_t q0 = qb * BQ, nq = T - q0 < BQ ? T - q0 : BQ;
-            fwd_block(&sl, out + b * T * C + h * HS, lse + pair * T, q0, nq, T, C, HS);
+            const float *qbase = qkv + b * T * 3 * C + h * HS;
+            fwd_block(&sl, out + b * T * C + h * HS, lse + pair * T, qbase, qbase + 2 * C, q0, nq, T, C, HS, scale);
         }
     }
 }
 
-/* The whole backward of one (b, h) pair into the slot's dq, dk, dv. */
-VN_NN_CLONES static void bwd_pair(const attn_slot *sl, int64_t T, int64_t HS)
+/* The whole backward of one (b, h) pair into the slot's dq, dk, dv; qb is the pair's first q row (k is C further, rows 3C
+ * apart), dob its first dout row (rows C apart). */
+VN_NN_CLONES static void bwd_pair(const attn_slot *sl, const float *qb, const float *dob, int64_t T, int64_t C,
+                                  int64_t HS, float scale)
 {
     float *restrict s = sl->s, *restrict dp = sl->dp;
+    const float *kb = qb + C;
+    int64_t ld = 3 * C;
     memset(sl->dq, 0, (size_t)(3 * T * HS) * sizeof(float)); /* dq, dk, dv are adjacent */
     for (int64_t k0 = 0; k0 < T; k0 += BK) {
         int64_t nk = T - k0 < BK ? T - k0 : BK;
         for (int64_t q0 = 0; q0 < T; q0 += BQ) {
             int64_t nq = T - q0 < BQ ? T - q0 : BQ;
-            const float *qi = sl->q + q0 * HS, *doi = sl->dout + q0 * HS;
-            mm(nq, nk, HS, qi, HS, 1, sl->kt + k0, T, s, BK, 0, sl->wide);
+            const float *qi = qb + q0 * ld, *doi = dob + q0 * C;
+            mm(nq, nk, HS, qi, ld, 1, sl->kt + k0, T, s, BK, 0, sl->wide);
             for (int64_t i = 0; i < nq; i++) {
                 float *si = s + i * BK, li = sl->lse[q0 + i];
 #pragma omp simd
                 for (int64_t j = 0; j < nk; j++)
-                    si[j] = vn_nn_expf(si[j] - li);
+                    si[j] = vn_nn_expf(si[j] * scale - li);
             }
             /* dv_j += P^T dO_i */
-            mm(nk, HS, nq, s, 1, BK, doi, HS, sl->dv + k0 * HS, HS, 1, sl->wide);
+            mm(nk, HS, nq, s, 1, BK, doi, C, sl->dv + k0 * HS, HS, 1, sl->wide);
             /* dP = dO_i V_j^T */
-            mm(nq, nk, HS, doi, HS, 1, sl->vt + k0, T, dp, BK, 0, sl->wide);
+            mm(nq, nk, HS, doi, C, 1, sl->vt + k0, T, dp, BK, 0, sl->wide);
             for (int64_t i = 0; i < nq; i++) {
                 float *si = s + i * BK, *dpi = dp + i * BK, di = sl->dsum[q0 + i];
 #pragma omp simd
                 for (int64_t j = 0; j < nk; j++)
                     dpi[j] = si[j] * (dpi[j] - di);
             }
-            /* dq_i += dS (K_j / sqrt(HS)) */
-            mm(nq, HS, nk, dp, BK, 1, sl->k + k0 * HS, HS, sl->dq + q0 * HS, HS, 1, sl->wide);
-            /* dk_j += dS^T (Q_i / sqrt(HS)) */
-            mm(nk, HS, nq, dp, 1, BK, qi, HS, sl->dk + k0 * HS, HS, 1, sl->wide);
+            /* dq_i += dS K_j */
+            mm(nq, HS, nk, dp, BK, 1, kb + k0 * ld, ld, sl->dq + q0 * HS, HS, 1, sl->wide);
+            /* dk_j += dS^T Q_i */
+            mm(nk, HS, nq, dp, 1, BK, qi, ld, sl->dk + k0 * HS, HS, 1, sl->wide);
         }
     }
+    /* the 1/sqrt(HS) of the scores, here rather than in the scatter, so that the
+     * accumulating scatter adds exactly these values */
+    for (int64_t i = 0; i < 2 * T * HS; i++) /* dq and dk are adjacent */
+        sl->dq[i] *= scale;
 }
 
-void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
-                           const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch)
+static void attention_backward_host(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
+                                    const float *out, const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH,
+                                    float *scratch, int set)
 {
-    if (nn->dev) {
-        vn_nn_record(nn->dev->attention_backward(nn->be->state, dqkv, dout, qkv, out, lse, B, T, C, NH));
-        return;
-    }
-    if (!dqkv)
-        return;
     int64_t HS = C / NH, pairs = B * NH;
     float scale = 1.0f / sqrtf((float)HS);
     int nt = nn->n_threads > 0 ? nn->n_threads : 1;
@@ -442,16 +549,47 @@ void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, cons
         int64_t lo = pairs * tid / nth, hi = pairs * (tid + 1) / nth;
         for (int64_t pair = lo; pair < hi; pair++) {
             int64_t b = pair / NH, h = pair % NH;
-            bwd_gather(&sl, qkv, dout, out, lse, b, h, T, C, NH, scale);
-            bwd_pair(&sl, T, HS);
-            bwd_scatter(&sl, dqkv, b, h, T, C, HS);
+            bwd_gather(&sl, qkv, dout, out, lse, b, h, T, C, NH);
+            prefetch_writes(dqkv, 3 * C, 3, C, b, h, T, HS);
+            if (pair + 1 < hi)
+                prefetch_reads(qkv, dout, out, (pair + 1) / NH, (pair + 1) % NH, T, C, HS);
+            bwd_pair(&sl, qkv + b * T * 3 * C + h * HS, dout + b * T * C + h * HS, T, C, HS, scale);
+            bwd_scatter(&sl, dqkv, b, h, T, C, HS, set);
         }
     }
+}
+
+void vn_attention_backward(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
+                           const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch)
+{
+    VN_PROF_FLOPS(nn->prof, VN_PROF_ATTENTION_BWD, 8.0 * (double)B * (double)T * (double)T * (double)C);
+    if (nn->dev) {
+        vn_nn_record(nn->dev->attention_backward(nn->be->state, dqkv, dout, qkv, out, lse, B, T, C, NH));
+        return;
+    }
+    if (!dqkv)
+        return;
+    attention_backward_host(nn, dqkv, dout, qkv, out, lse, B, T, C, NH, scratch, 0);
+}
+
+void vn_attention_backward_set(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv, const float *out,
+                               const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH, float *scratch)
+{
+    if (!dqkv)
+        return;
+    if (nn->dev) {
+        vn_nn_zero(nn, dqkv, B * T * 3 * C);
+        vn_attention_backward(nn, dqkv, dout, qkv, out, lse, B, T, C, NH, scratch);
+        return;
+    }
+    VN_PROF_FLOPS(nn->prof, VN_PROF_ATTENTION_BWD, 8.0 * (double)B * (double)T * (double)T * (double)C);
+    attention_backward_host(nn, dqkv, dout, qkv, out, lse, B, T, C, NH, scratch, 1);
 }
 
 void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
                                  int64_t W)
 {
+    VN_PROF(nn->prof, VN_PROF_ATTENTION_REGROUP);
     if (nn->dev) {
         vn_nn_record(nn->dev->group_temporal(nn->be->state, dst, src, B, F, S, W));
         return;
@@ -467,6 +605,7 @@ void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, 
 void vn_attention_ungroup_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
                                    int64_t W, int accumulate)
 {
+    VN_PROF(nn->prof, VN_PROF_ATTENTION_REGROUP);
     if (nn->dev) {
         vn_nn_record(nn->dev->ungroup_temporal(nn->be->state, dst, src, B, F, S, W, accumulate));
         return;

@@ -7,6 +7,7 @@
  * positional adds), so that none of them touches a buffer with the host directly.
  */
 #include "nn/ops.h"
+#include "core/profile.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -65,6 +66,7 @@ void vn_nn_free(const vn_nn *nn, void *p)
 
 vn_status vn_nn_upload(const vn_nn *nn, void *dst, const void *src_host, size_t bytes)
 {
+    VN_PROF(nn->prof, VN_PROF_TRANSFER);
     if (!nn->dev) {
         if (bytes)
             memmove(dst, src_host, bytes);
@@ -75,11 +77,13 @@ vn_status vn_nn_upload(const vn_nn *nn, void *dst, const void *src_host, size_t 
 
 vn_status vn_nn_upload_async(const vn_nn *nn, void *dst, const void *src_host, size_t bytes)
 {
+    VN_PROF(nn->prof, VN_PROF_TRANSFER);
     return nn->dev ? vn_be_upload_async(nn->be, dst, src_host, bytes) : vn_nn_upload(nn, dst, src_host, bytes);
 }
 
 vn_status vn_nn_download(const vn_nn *nn, void *dst_host, const void *src, size_t bytes)
 {
+    VN_PROF(nn->prof, VN_PROF_TRANSFER);
     if (!nn->dev) {
         if (bytes)
             memmove(dst_host, src, bytes);
@@ -115,7 +119,7 @@ vn_status vn_nn_host_release(const vn_nn *nn, float *view, float *p, int64_t n, 
     return s;
 }
 
-void vn_nn_fill(const vn_nn *nn, float *x, int64_t n, float value)
+static void fill(const vn_nn *nn, float *x, int64_t n, float value)
 {
     if (n <= 0)
         return;
@@ -131,13 +135,22 @@ void vn_nn_fill(const vn_nn *nn, float *x, int64_t n, float value)
         x[i] = value;
 }
 
+void vn_nn_fill(const vn_nn *nn, float *x, int64_t n, float value)
+{
+    VN_PROF(nn->prof, VN_PROF_MEMORY);
+    fill(nn, x, n, value);
+}
+
+/* Not through vn_nn_fill, so that the profile counts one call. */
 void vn_nn_zero(const vn_nn *nn, float *x, int64_t n)
 {
-    vn_nn_fill(nn, x, n, 0.0f);
+    VN_PROF(nn->prof, VN_PROF_MEMORY);
+    fill(nn, x, n, 0.0f);
 }
 
 void vn_nn_copy(const vn_nn *nn, float *dst, const float *src, int64_t n)
 {
+    VN_PROF(nn->prof, VN_PROF_MEMORY);
     if (n <= 0 || dst == src)
         return;
     if (nn->dev) {
@@ -150,6 +163,7 @@ void vn_nn_copy(const vn_nn *nn, float *dst, const float *src, int64_t n)
 void vn_nn_gather_rows(const vn_nn *nn, float *dst, const float *src, const int32_t *idx, int64_t rows,
                        int64_t width)
 {
+    VN_PROF(nn->prof, VN_PROF_MEMORY);
     if (rows <= 0 || width <= 0)
         return;
     if (nn->dev) {
@@ -164,6 +178,7 @@ void vn_nn_gather_rows(const vn_nn *nn, float *dst, const float *src, const int3
 void vn_nn_scatter_add_rows(const vn_nn *nn, float *dst, const float *src, const int32_t *idx, int64_t rows,
                             int64_t width)
 {
+    VN_PROF(nn->prof, VN_PROF_MEMORY);
     if (rows <= 0 || width <= 0)
         return;
     if (nn->dev) {
@@ -184,29 +199,40 @@ void vn_nn_scatter_add_rows(const vn_nn *nn, float *dst, const float *src, const
  * registers or L1, and OC = 128..768 still spreads over the threads. */
 #define COL_BLOCK 64
 
+VN_NN_CLONES static void bias_grad_panel(float *db, const float *restrict dout, int64_t N, int64_t OC, int64_t o0,
+                                         int64_t w_)
+{
+    vn_nn_colsum cs;
+    vn_nn_colsum_init(&cs, w_);
+    for (int64_t n = 0; n < N; n++) {
+        vn_nn_colsum_add(&cs, dout + n * OC + o0, w_);
+        vn_nn_colsum_row_done(&cs, n, N, w_);
+    }
+    vn_nn_colsum_store(db + o0, &cs, w_);
+}
+
 void vn_bias_grad(const vn_nn *nn, float *db, const float *dout, int64_t N, int64_t OC)
 {
+    VN_PROF(nn->prof, VN_PROF_BIAS_GRAD);
     if (N <= 0 || OC <= 0)
         return;
     if (nn->dev) {
         vn_nn_record(nn->dev->bias_grad(DEV(nn), db, dout, N, OC));
         return;
     }
-    int64_t nblocks = (OC + COL_BLOCK - 1) / COL_BLOCK;
+    /* Column panels, rows in groups (ops_internal.h): the fused ops that fold this sum
+     * into another pass give the same bits. */
+    int64_t np = vn_nn_panels(OC, N * OC >= VN_NN_PAR_MIN ? nn->n_threads : 1);
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * OC >= VN_NN_PAR_MIN)
-    for (int64_t blk = 0; blk < nblocks; blk++) {
-        int64_t o0 = blk * COL_BLOCK, w_ = OC - o0 < COL_BLOCK ? OC - o0 : COL_BLOCK;
-        double acc[COL_BLOCK] = {0};
-        for (int64_t n = 0; n < N; n++)
-            for (int64_t j = 0; j < w_; j++)
-                acc[j] += dout[n * OC + o0 + j];
-        for (int64_t j = 0; j < w_; j++)
-            db[o0 + j] += (float)acc[j];
+    for (int64_t k = 0; k < np; k++) {
+        int64_t o0 = vn_nn_panel_lo(OC, np, k), o1 = vn_nn_panel_lo(OC, np, k + 1);
+        bias_grad_panel(db, dout, N, OC, o0, o1 - o0);
     }
 }
 
 void vn_l2norm_forward(const vn_nn *nn, float *y, float *norm, const float *x, int64_t N, int64_t D)
 {
+    VN_PROF(nn->prof, VN_PROF_L2NORM);
     if (N <= 0)
         return;
     if (nn->dev) {
@@ -229,6 +255,7 @@ void vn_l2norm_forward(const vn_nn *nn, float *y, float *norm, const float *x, i
 void vn_l2norm_backward(const vn_nn *nn, float *dx, const float *dy, const float *y, const float *norm, int64_t N,
                         int64_t D)
 {
+    VN_PROF(nn->prof, VN_PROF_L2NORM);
     if (N <= 0)
         return;
     if (nn->dev) {
@@ -246,6 +273,7 @@ void vn_l2norm_backward(const vn_nn *nn, float *dx, const float *dy, const float
 
 void vn_ema_update(const vn_nn *nn, float *t, const float *o, int64_t n, float m)
 {
+    VN_PROF(nn->prof, VN_PROF_EMA);
     if (n <= 0)
         return;
     if (nn->dev) {
@@ -264,6 +292,7 @@ void vn_ema_update(const vn_nn *nn, float *t, const float *o, int64_t n, float m
 void vn_unfold(const vn_nn *nn, float *patches, const float *clips, const int32_t *keep, int64_t nk, int64_t B,
                int64_t Ch, int64_t Fr, int64_t H, int64_t W, int64_t tt, int64_t p)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_FWD);
     if (B <= 0 || nk <= 0)
         return;
     if (nn->dev) {
@@ -288,6 +317,7 @@ void vn_unfold(const vn_nn *nn, float *patches, const float *clips, const int32_
 void vn_pos_add_rows(const vn_nn *nn, float *out, const float *inp, const float *pos, const int32_t *pos_idx,
                      int64_t rows, int64_t L, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_FWD);
     if (rows <= 0)
         return;
     if (nn->dev) {
@@ -306,6 +336,7 @@ void vn_pos_add_rows(const vn_nn *nn, float *out, const float *inp, const float 
 void vn_pos_add_rows_backward(const vn_nn *nn, float *dinp, float *dpos, const float *dout, const int32_t *pos_idx,
                               int64_t rows, int64_t L, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_BWD);
     if (rows <= 0)
         return;
     if (nn->dev) {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "nn/ops.h"
+#include "core/profile.h"
 #include "backend/backend_nn.h"
 #include "nn/ops_internal.h"
 
@@ -20,6 +21,7 @@ void vn_tubelet_forward(const vn_nn *nn, float *out, float *patches, const float
                         const float *b, int64_t B, int64_t Ch, int64_t Fr, int64_t H, int64_t W, int64_t tt,
                         int64_t p, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_FWD);
     int64_t L = (Fr / tt) * (H / p) * (W / p), K = Ch * tt * p * p;
     vn_unfold(nn, patches, inp, NULL, (H / p) * (W / p), B, Ch, Fr, H, W, tt, p);
     vn_linear_forward(nn, out, patches, w, b, B * L, K, C);
@@ -29,6 +31,7 @@ void vn_tubelet_forward(const vn_nn *nn, float *out, float *patches, const float
 void vn_tubelet_backward(const vn_nn *nn, float *dw, float *db, const float *dout, const float *patches,
                          const float *w, int64_t B, int64_t L, int64_t K, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_BWD);
     vn_linear_backward(nn, NULL, dw, db, dout, patches, w, B * L, K, C);
 }
 
@@ -37,6 +40,7 @@ void vn_tubelet_backward(const vn_nn *nn, float *dw, float *db, const float *dou
 VN_NN_CLONES void vn_posembed_forward(const vn_nn *nn, float *out, const float *inp, const float *pos, int64_t B,
                                       int64_t L, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_FWD);
     if (nn->dev) {
         vn_nn_record(nn->dev->pos_add(nn->be->state, out, inp, pos, NULL, B * L, L, C));
         return;
@@ -57,6 +61,7 @@ VN_NN_CLONES void vn_posembed_forward(const vn_nn *nn, float *out, const float *
 VN_NN_CLONES void vn_posembed_backward(const vn_nn *nn, float *dinp, float *dpos, const float *dout, int64_t B,
                                        int64_t L, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_EMBED_BWD);
     if (nn->dev) {
         vn_nn_record(nn->dev->pos_add_backward(nn->be->state, dinp, dpos, dout, NULL, B * L, L, C));
         return;
@@ -138,6 +143,7 @@ static inline float dot8(const float *restrict a, const float *restrict b, int64
 VN_NN_CLONES void vn_attnpool_forward(const vn_nn *nn, float *out, float *attn, const float *inp, const float *query,
                                       int64_t B, int64_t T, int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_POOL_FWD);
     if (nn->dev) {
         vn_nn_record(nn->dev->attnpool_forward(nn->be->state, out, attn, inp, query, B, T, C));
         return;
@@ -184,6 +190,7 @@ VN_NN_CLONES void vn_attnpool_backward(const vn_nn *nn, float *dinp, float *dque
                                        const float *inp, const float *query, const float *attn, int64_t B, int64_t T,
                                        int64_t C)
 {
+    VN_PROF(nn->prof, VN_PROF_POOL_BWD);
     if (nn->dev) {
         vn_nn_record(nn->dev->attnpool_backward(nn->be->state, dinp, dquery, dout, inp, query, attn, B, T, C));
         return;

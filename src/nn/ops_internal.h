@@ -56,6 +56,103 @@ static inline float vn_nn_expf(float x)
     return x_in < -87.0f ? 0.0f : p * scale;
 }
 
+/* exp(x) for x already known to lie in [-87, 88] (no clamps, NaN gives NaN): the same
+ * reduction and polynomial as vn_nn_expf. */
+static inline float vn_nn_expf_inrange(float x)
+{
+    float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    int n = (int)fn;
+    float r = x - fn * 0.693145751953125f;
+    r = r - fn * 1.42860682030941723212e-6f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t bits = (int32_t)((uint32_t)(n + 127) << 23);
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/*
+ * Column reductions over rows (bias gradients, layernorm's weight gradients): every
+ * column on its own, rows in groups of VN_NN_ROWGRP from row 0, each group summed in
+ * float in row order (from +0) and added to a double accumulator, groups in order. The
+ * float group sums keep the accumulation in L1 cheap; the double keeps long sums
+ * accurate. The result does not depend on how the columns are split or which thread
+ * takes a part, and every op that sums columns this way (vn_bias_grad, and the fused
+ * ops that fold it into another pass) gets the same bits.
+ * Columns are split into contiguous panels, one or more per thread, each walked over all
+ * rows: a panel's rows are long contiguous runs (prefetch-friendly, unlike narrow column
+ * blocks at a large row stride) and its accumulators stay in L1.
+ */
+#define VN_NN_PANEL_MAX 512
+#define VN_NN_ROWGRP 8
+
+/* The number of panels for C columns: a multiple of n_threads, each at most
+ * VN_NN_PANEL_MAX wide. Panel k covers [vn_nn_panel_lo(C, np, k), ..._lo(C, np, k+1)). */
+static inline int64_t vn_nn_panels(int64_t C, int n_threads)
+{
+    int64_t nt = n_threads > 0 ? n_threads : 1;
+    int64_t per = (C + nt * VN_NN_PANEL_MAX - 1) / (nt * VN_NN_PANEL_MAX);
+    int64_t np = nt * (per > 0 ? per : 1);
+    /* no more panels than 16-column groups */
+    int64_t groups = (C + 15) / 16;
+    return np < groups ? np : (groups > 0 ? groups : 1);
+}
+
+/* Panel edges on 16-column boundaries (one AVX-512 vector) */
+static inline int64_t vn_nn_panel_lo(int64_t C, int64_t np, int64_t k)
+{
+    int64_t groups = (C + 15) / 16;
+    int64_t lo = (groups * k / np) * 16;
+    return lo < C ? lo : C;
+}
+
+/* The running column sums of one panel of w <= VN_NN_PANEL_MAX columns. */
+typedef struct vn_nn_colsum {
+    double acc[VN_NN_PANEL_MAX];
+    float part[VN_NN_PANEL_MAX];
+} vn_nn_colsum;
+
+static inline void vn_nn_colsum_init(vn_nn_colsum *s, int64_t w)
+{
+    memset(s->acc, 0, (size_t)w * sizeof *s->acc);
+    memset(s->part, 0, (size_t)w * sizeof *s->part);
+}
+
+/* After row n has been added to part: close the group when n ends one (or is the last). */
+static inline void vn_nn_colsum_row_done(vn_nn_colsum *s, int64_t n, int64_t N, int64_t w)
+{
+    if ((n + 1) % VN_NN_ROWGRP && n + 1 < N)
+        return;
+    double *restrict acc = s->acc;
+    float *restrict part = s->part;
+    for (int64_t j = 0; j < w; j++) {
+        acc[j] += (double)part[j];
+        part[j] = 0.0f;
+    }
+}
+
+/* part[0..w) += x[0..w): one row of a plain column sum */
+static inline void vn_nn_colsum_add(vn_nn_colsum *s, const float *restrict x, int64_t w)
+{
+    float *restrict part = s->part;
+    for (int64_t j = 0; j < w; j++)
+        part[j] += x[j];
+}
+
+/* out[0..w) += (float)acc[0..w) */
+static inline void vn_nn_colsum_store(float *out, const vn_nn_colsum *s, int64_t w)
+{
+    for (int64_t j = 0; j < w; j++)
+        out[j] += (float)s->acc[j];
+}
+
 /* Sum with eight independent lanes: the compiler may vectorise it without reassociating
  * (no -ffast-math), and the lanes also shorten the rounding chains. */
 static inline float vn_nn_sum(const float *x, int64_t n)
@@ -116,5 +213,23 @@ static inline void vn_nn_row_stats(const float *x, int64_t C, float *mean_out, f
     *mean_out = mean;
     *rstd_out = 1.0f / sqrtf(ss / (float)C + VN_NN_LN_EPS);
 }
+
+/* Host halves of the fused ops (ops_dense.c and ops_gelu.c, beside the kernels they share):
+ *  ln_backward_host: vn_layernorm_backward, then dnext += column sums of the new dinp
+ *    (dnext may be NULL);
+ *  gelu_backward_bias_host: dinp = GELU'(inp) * dout (or, saved, inp * dout: inp holds
+ *    GELU' already), overwritten, and db += its column sums (db may be NULL); dinp may
+ *    be dout;
+ *  gelu_forward_grad_host: g = GELU(hd), then hd = GELU'(hd) in place (ops_gelu.c);
+ *  residual_ln_host: out = a + b, then layernorm of out. */
+struct vn_nn;
+void vn_nn_ln_backward_host(const struct vn_nn *nn, float *dinp, float *dw, float *db, const float *dout,
+                            const float *inp, const float *w, const float *mean, const float *rstd, int64_t N,
+                            int64_t C, float *dnext);
+void vn_nn_gelu_backward_bias_host(const struct vn_nn *nn, float *dinp, float *db, const float *inp,
+                                   const float *dout, int64_t N, int64_t OC, int saved);
+void vn_nn_gelu_forward_grad_host(const struct vn_nn *nn, float *g, float *hd, int64_t n);
+void vn_nn_residual_ln_host(const struct vn_nn *nn, float *out, float *ln, float *mean, float *rstd, const float *a,
+                            const float *b, const float *w, const float *bias, int64_t N, int64_t C);
 
 #endif

@@ -13,6 +13,7 @@
 #endif
 
 #include "nn/ops.h"
+#include "core/profile.h"
 
 #include <math.h>
 
@@ -47,6 +48,7 @@ static float sum_chunks(const double *part)
 float vn_bce_logits_loss(const vn_nn *nn, float *dlogits, const float *logits, const float *targets, int64_t N,
                          float dloss)
 {
+    VN_PROF(nn->prof, VN_PROF_LOSS);
     if (nn->dev)
         return device_loss(nn, nn->dev->bce_logits(nn->be->state, nn->dev_scalars, dlogits, logits, targets, N, dloss));
     double part[VN_NN_LOSS_CHUNKS];
@@ -88,6 +90,7 @@ static float ce_row(float *g, const float *x, int64_t K, int32_t label, float sc
 float vn_softmax_ce_loss(const vn_nn *nn, float *dlogits, const float *logits, const int32_t *labels, int64_t N,
                          int64_t K, float dloss)
 {
+    VN_PROF(nn->prof, VN_PROF_LOSS);
     if (nn->dev)
         return device_loss(nn, nn->dev->softmax_ce(nn->be->state, nn->dev_scalars, dlogits, logits, labels, N, K, dloss));
     double part[VN_NN_LOSS_CHUNKS];
@@ -105,6 +108,7 @@ float vn_softmax_ce_loss(const vn_nn *nn, float *dlogits, const float *logits, c
 float vn_infonce_loss(const vn_nn *nn, float *dq, float *dk, const float *q, const float *k, const int32_t *pos,
                       int64_t N, int64_t M, int64_t D, float tau, float dloss, float *scratch)
 {
+    VN_PROF(nn->prof, VN_PROF_LOSS);
     if (nn->dev)
         return device_loss(nn, nn->dev->infonce(nn->be->state, nn->dev_scalars, dq, dk, q, k, pos, N, M, D, tau, dloss, scratch));
     /* scratch[N, M] = q k^T / tau, then overwritten row by row with dL/dlogits. */
@@ -203,11 +207,13 @@ static float ln_target_loss(const vn_nn *nn, float *dpred, const float *pred, co
 float vn_l1_ln_target_loss(const vn_nn *nn, float *dpred, const float *pred, const float *target, int64_t N,
                            int64_t C, float dloss, float *scratch)
 {
+    VN_PROF(nn->prof, VN_PROF_LOSS);
     return ln_target_loss(nn, dpred, pred, target, N, C, dloss, scratch, 1);
 }
 
 float vn_mse_ln_target_loss(const vn_nn *nn, float *dpred, const float *pred, const float *target, int64_t N,
                             int64_t C, float dloss, float *scratch)
 {
+    VN_PROF(nn->prof, VN_PROF_LOSS);
     return ln_target_loss(nn, dpred, pred, target, N, C, dloss, scratch, 2);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/profile.h"
 #include "train/train_internal.h"
 
 /* Floats per all-reduce call: large enough that per-call latency does not matter, small
@@ -103,6 +104,7 @@ vn_status vn_train_dist_gradients(vn_trainer *tr)
 {
     if (tr->dist.world_size <= 1)
         return VN_OK;
+    VN_PROF(tr->nn.prof, VN_PROF_ALLREDUCE);
     for (int g = 0; g < tr->n_groups;) {
         float *start = tr->groups[g].grad;
         int64_t n = tr->groups[g].n;

@@ -32,7 +32,35 @@ typedef struct vn_train_data {
     int64_t n_items;            /* files in the loader source */
     int64_t *lab;               /* [batch] the loader's labels */
     int shard, n_shards;        /* world data: this replica's share of each global batch */
+    /* world data: the background render of the next batch (vn_train_data_prefetch), or
+     * NULL; data.c owns it */
+    struct vn_train_prefetch *pf;
+    int64_t fail_clip;          /* test hook: the global clip whose render fails, or -1 */
+    int64_t sync_batches;       /* batches rendered in the caller (no prefetched batch) */
+    double sync_render_s;       /* their time */
+    double next_s;              /* time in vn_train_data_next: the trainer's wait for data */
+    int64_t next_calls;
 } vn_train_data;
+
+/* Where world data's time goes (vn_train_data_get_stats): the background renders (wall
+ * time and the thread's CPU time; wall > CPU means the thread waited for a core), the
+ * renders done in the caller, and the caller's wait. */
+typedef struct vn_train_data_stats {
+    int prefetch;               /* 1: a background thread renders the next batch */
+    int64_t bg_batches;         /* batches rendered in the background, finished */
+    double bg_render_s;         /* their wall time */
+    double bg_cpu_s;            /* their thread CPU time */
+    int64_t bg_cancelled;       /* renders dropped (seek, shard, a different batch asked for) */
+    int64_t hits;               /* vn_train_data_next calls served by a background render */
+    int64_t ready;              /* of them, found finished: no wait at all */
+    double bg_wait_s;           /* the others' wait for the render to finish */
+    double copy_s;              /* the copy out of the background buffer (vn_train_data_next) */
+    double bg_queue_s;          /* from the request to the thread starting the render */
+    int64_t sync_batches;       /* batches rendered in the caller */
+    double sync_render_s;
+    int64_t next_calls;         /* vn_train_data_next calls */
+    double next_s;              /* their time: the wait for a background render, or the render */
+} vn_train_data_stats;
 
 /* Open "world:TASKS", a manifest or a directory. seed picks the world (or the file order
  * and augmentation); batch is the loader's batch size. */
@@ -42,12 +70,28 @@ vn_status vn_train_data_open(vn_train_data *d, const char *spec, const vn_encode
 void vn_train_data_close(vn_train_data *d);
 /* The next B clips into clips [B, C, Tsrc, H, W] and labels [B] (-1 when unknown). */
 vn_status vn_train_data_next(vn_train_data *d, float *clips, int32_t *labels, int64_t B);
+/* The same, but a prefetched batch is handed over by trading buffers: *clips (malloc'd,
+ * B clips or more) may come back pointing at another buffer of the same kind, which the
+ * caller then owns (and frees); the old one goes to d. */
+vn_status vn_train_data_next_swap(vn_train_data *d, float **clips, int32_t *labels, int64_t B);
 /* Make d replica `shard` of n_shards: world data takes its part of each global batch;
  * file data reopens its loader over every n_shards-th row (an equal count per replica).
  * pos then counts the clips of all replicas. */
 vn_status vn_train_data_shard(vn_train_data *d, int shard, int n_shards, int64_t batch);
 /* Move to a saved position: world data jumps, file data replays the epoch's order. */
 vn_status vn_train_data_seek(vn_train_data *d, int64_t pos, int64_t epoch, int64_t epoch_batches);
+/* World data: render the batch the next vn_train_data_next will return in a background
+ * thread while the caller computes (on = 1), or in the caller (on = 0, the default).
+ * nice > 0 lowers the thread's priority by that much (setpriority on its tid). Nothing
+ * for file data (the loader has its own workers). */
+vn_status vn_train_data_prefetch(vn_train_data *d, int on, int nice);
+/* VN_TRAIN_PREFETCH, which the trainer reads once, at create: 0 (off), 1 (on; any other
+ * value too), or -1 for unset, empty or "auto" (the trainer decides). */
+int vn_train_prefetch_env(void);
+void vn_train_data_get_stats(const vn_train_data *d, vn_train_data_stats *s);
+/* Test hook: the render of global clip `clip` fails (VN_ERR_INTERNAL), -1 for none; drops
+ * an in-flight render. */
+void vn_train_data_fail_clip(vn_train_data *d, int64_t clip);
 
 /* ---- heads: small layers on the pooled embedding, in one arena ---------------------- */
 

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "backend/host.h"
 #include "core/error.h"
+#include "core/profile.h"
 #include "train/train_internal.h"
 
 #define STREAM_STEP 0x73746570ULL
@@ -184,6 +186,16 @@ static vn_status create(vn_trainer *tr, vn_context *ctx, const vn_encoder_config
     int nt = tr->nn.n_threads;
     if ((st = vn_train_data_open(&tr->data, tr->data_spec, &tr->cfg, tr->Tsrc, !with_labels, tr->opt.seed,
                                  tr->opt.batch, tr->opt.loader_workers, 1, nt)))
+        return vn_error_prefix(st, "vn_trainer_create: ");
+    /* World data: the next batch renders in a background thread while a step computes.
+     * That only pays where the step leaves a core idle (a device computes, or fewer
+     * compute threads than cores): on cores the step keeps busy, the background render
+     * takes them from the step's team, which loses more than the synchronous render on
+     * every thread costs (docs/TRAINING.md has the measurements). */
+    int prefetch = vn_train_prefetch_env();
+    if (prefetch < 0)
+        prefetch = tr->nn.dev != NULL || vn_host_cores() > nt;
+    if ((st = vn_train_data_prefetch(&tr->data, prefetch, 0)))
         return vn_error_prefix(st, "vn_trainer_create: ");
     int64_t K = tr->opt.num_classes;
     if (with_labels && K == 0) {
@@ -357,9 +369,17 @@ static vn_status objectives(vn_trainer *tr, vn_rng *rng, int backward, vn_train_
 static vn_status step(vn_trainer *tr, vn_train_metrics *m)
 {
     double t0 = now_s();
+    VN_PROF(tr->nn.prof, VN_PROF_STEP);
     metrics_reset(m, tr, 0);
     tr->clip0 = tr->data.pos + (int64_t)tr->dist.rank * tr->B;
-    vn_status st = vn_train_data_next(&tr->data, tr->clips, tr->labels, tr->B);
+    vn_status st;
+    {
+        VN_PROF(tr->nn.prof, VN_PROF_DATA);
+        /* a prefetched batch trades buffers with tr->clips rather than being copied */
+        st = vn_train_data_next_swap(&tr->data, &tr->clips, tr->labels, tr->B);
+        if (!tr->nn.dev)
+            tr->clips_dev = tr->clips; /* the host engine's twin is the host buffer */
+    }
     if (st)
         return vn_error_prefix(st, "vn_trainer_step: ");
     for (int g = 0; g < tr->n_groups; g++)

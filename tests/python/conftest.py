@@ -23,6 +23,19 @@ def tiny_config(family="video", seed=0):
     return vnative.encoder_config("xs", family=family, seed=seed, **fields)
 
 
+def cpu_has_bf16():
+    """Whether the cpu backend should have bf16 GEMMs here: the CPU has avx512_bf16 (which
+    every AMX CPU has too) and oneDNN is not capped below it. Independent of the library,
+    so that a backend which refuses bf16 where it should not (or the reverse) fails."""
+    if os.environ.get("DNNL_MAX_CPU_ISA") or os.environ.get("ONEDNN_MAX_CPU_ISA"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and "avx512_bf16" in line.split() for line in f)
+    except OSError:
+        return False
+
+
 def rss_bytes():
     """Resident set size of this process (from /proc/self/statm)."""
     with open("/proc/self/statm") as f:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import vnative
-from conftest import tiny_config
+from conftest import cpu_has_bf16, tiny_config
 
 
 def clips(n, shape=(3, 4, 16, 16), seed=0):
@@ -55,6 +55,48 @@ def test_video_tokens_and_xs(ctx):
     with vnative.Encoder(ctx, "xs") as enc:
         assert enc.output_shape == (8 * 4 * 4, 128)  # (16/2) x (32/8) x (32/8) tubelets
         assert enc.encode(np.zeros((1, 3, 16, 32, 32), np.float32)).shape == (1, 128)
+
+
+@pytest.mark.parametrize("family", ["video", "frames"])
+def test_set_precision(ctx, family):
+    """bf16 products where the CPU has them: close to fp32 (the weights stay fp32), back to
+    fp32's bits on request; refused with the reason elsewhere; bad names refused."""
+    with vnative.Encoder(ctx, "xs", family=family) as enc:
+        x = np.random.default_rng(1).standard_normal((4,) + enc.input_shape).astype(np.float32)
+        assert enc.precision == "fp32"
+        e32 = enc.encode(x)
+        if cpu_has_bf16():
+            enc.set_precision("bf16")
+            assert enc.precision == "bf16"
+            e16 = enc.encode(x)
+            rel = np.linalg.norm(e16 - e32) / np.linalg.norm(e32)
+            assert 0 < rel < 2e-2, rel  # ~2e-3 measured (docs/PRECISION.md)
+            t16 = enc.encode_tokens(x)
+            enc.set_precision("fp32")
+            t32 = enc.encode_tokens(x)
+            assert 0 < np.linalg.norm(t16 - t32) / np.linalg.norm(t32) < 2e-2
+        else:
+            with pytest.raises(vnative.VnError) as err:
+                enc.set_precision("bf16")
+            assert err.value.status == "VN_ERR_UNSUPPORTED" and "bf16" in err.value.message
+        assert enc.precision == "fp32"
+        assert np.array_equal(enc.encode(x), e32)
+        with pytest.raises(vnative.VnError) as err:
+            enc.set_precision("tf32")  # a GPU format
+        assert err.value.status == "VN_ERR_UNSUPPORTED"
+        with pytest.raises(vnative.VnError) as err:
+            enc.set_precision("fp16")
+        assert err.value.status == "VN_ERR_INVALID_ARG" and "fp16" in err.value.message
+        with pytest.raises(TypeError):
+            enc.set_precision(None)
+        assert enc.precision == "fp32"
+
+
+def test_trainer_encoder_precision_is_the_trainers(ctx):
+    with vnative.Trainer(ctx, tiny_config(), objectives="aot", data="world:aot", batch=4) as tr:
+        with pytest.raises(vnative.VnError, match="Trainer.precision"):
+            tr.encoder.set_precision("fp32")
+        assert tr.encoder.precision == "fp32"
 
 
 def test_params_round_trip_and_save_load(ctx, tmp_path):

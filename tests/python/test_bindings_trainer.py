@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import vnative
-from conftest import TINY_TRAIN, tiny_config
+from conftest import TINY_TRAIN, cpu_has_bf16, tiny_config
 
 
 def make(ctx, objectives="aot", data="world:aot", batch=4, **kw):
@@ -100,8 +100,16 @@ def test_precision(ctx):
         assert tr.precision == "fp32"
         tr.precision = "fp32"
         with pytest.raises(vnative.VnError) as err:
-            tr.precision = "bf16"  # cpu: fp32 only
+            tr.precision = "tf32"  # a GPU format
         assert err.value.status == "VN_ERR_UNSUPPORTED"
+        if cpu_has_bf16():
+            tr.precision = "bf16"
+            assert tr.precision == "bf16" and tr.encoder.precision == "bf16"
+            assert np.isfinite(tr.step()["loss"])
+        else:
+            with pytest.raises(vnative.VnError) as err:
+                tr.precision = "bf16"  # no bf16 hardware
+            assert err.value.status == "VN_ERR_UNSUPPORTED"
         with pytest.raises(vnative.VnError):
             tr.precision = "fp8"
 

@@ -261,7 +261,7 @@ class Trainer(Resource):
 
     @property
     def precision(self) -> str:
-        """How training's matrix products multiply: "fp32" (default), "tf32" or "bf16" (cuda only)."""
+        """How training's matrix products multiply: "fp32" (default), "tf32" (cuda) or "bf16" (cuda; cpu with AMX or avx512_bf16)."""
         return getattr(self, "_precision", "fp32")
 
     @precision.setter
