@@ -307,8 +307,7 @@ START_TEST(attention_accumulates_and_is_deterministic)
     vn_attention_backward(&two.nn, NULL, c.dout, c.qkv, out1, lse1, c.B, c.T, c.C, c.NH, scratch);
     vn_attention_backward_set(&two.nn, NULL, c.dout, c.qkv, out1, lse1, c.B, c.T, c.C, c.NH, scratch);
 
-    /* The overwriting variant over garbage gives what adding into zeros gives, bit for
-     * bit (d1 came from zeros), at either thread count. */
+    /* Overwriting garbage gives what adding into zeros (d1) gives, at either thread count. */
     for (int th = 1; th <= 2; th++) {
         vn_test_fill_normal(&r, acc, nq, 1.0f);
         vn_attention_backward_set(th == 1 ? &one.nn : &two.nn, acc, c.dout, c.qkv, out1, lse1, c.B, c.T, c.C, c.NH,

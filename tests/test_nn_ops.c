@@ -614,40 +614,6 @@ START_TEST(test_fused_linear_backward_set)
 }
 END_TEST
 
-/* What the banded MLP forward (encoder_blocks.c) relies on: a band of a linear layer's
- * rows comes out bit for bit as the same rows of the whole GEMM (forward, and the input
- * gradient for good measure). */
-START_TEST(test_linear_rows_band_invariant)
-{
-    nn_env env;
-    env_open(&env, 1 + _i);
-    static const int64_t shapes[][2] = {{192, 768}, {768, 192}, {40, 200}};
-    int64_t N = 1000, band = 256;
-    for (int k = 0; k < 3; k++) {
-        int64_t IC = shapes[k][0], OC = shapes[k][1];
-        vn_test_rng r;
-        vn_test_rng_seed(&r, 600u + (uint64_t)k);
-        float *inp = rand_buf(&r, N * IC, 1.0f), *w = rand_buf(&r, OC * IC, 0.1f), *b = rand_buf(&r, OC, 1.0f);
-        float *dout = rand_buf(&r, N * OC, 1.0f);
-        float *full = vn_test_zeros(N * OC), *part = vn_test_zeros(N * OC);
-        float *dfull = vn_test_zeros(N * IC), *dpart = vn_test_zeros(N * IC);
-        vn_linear_forward(&env.nn, full, inp, w, b, N, IC, OC);
-        vn_linear_backward_set(&env.nn, dfull, NULL, NULL, dout, inp, w, N, IC, OC);
-        for (int64_t r0 = 0; r0 < N; r0 += band) {
-            int64_t rows = N - r0 < band ? N - r0 : band;
-            vn_linear_forward(&env.nn, part + r0 * OC, inp + r0 * IC, w, b, rows, IC, OC);
-            vn_linear_backward_set(&env.nn, dpart + r0 * IC, NULL, NULL, dout + r0 * OC, inp + r0 * IC, w, rows, IC,
-                                   OC);
-        }
-        ck_assert_int_eq(vn_nn_take_error(), VN_OK);
-        expect_same_bits("linear forward in bands", part, full, N * OC);
-        expect_same_bits("linear input gradient in bands", dpart, dfull, N * IC);
-        free(inp), free(w), free(b), free(dout), free(full), free(part), free(dfull), free(dpart);
-    }
-    vn_be_close(&env.be);
-}
-END_TEST
-
 static Suite *nn_ops_suite(void)
 {
     Suite *s = suite_create("nn_ops");
@@ -669,7 +635,6 @@ static Suite *nn_ops_suite(void)
     tcase_add_loop_test(tc, test_fused_layernorm_backward_bias, 0, 2);
     tcase_add_loop_test(tc, test_fused_residual_layernorm, 0, 2);
     tcase_add_loop_test(tc, test_fused_linear_backward_set, 0, 2);
-    tcase_add_loop_test(tc, test_linear_rows_band_invariant, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -47,55 +47,13 @@ void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, 
     }
 }
 
-/* Rows per band of the MLP forward on the host (below): a band's hidden activations
- * (512 x H floats) stay in L2. 256 measured about the same; each band costs four
- * parallel regions, which are what suffers when the cores are oversubscribed. */
-#define MLP_BAND 512
-
-/* The MLP half of block l, forward: on the host fc1 (+ GELU), fc2 and the residual with
- * the next norm run band by band (MLP_BAND rows), so that each band's hidden
- * activations go from one op to the next through L2 instead of memory. Every op is
- * row-wise (the GEMMs too: a band's rows come out as in one big GEMM, which
- * tests/test_nn_ops.c checks), so the bands do not change the results; a device runs
- * all rows at once. */
-static void mlp_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w, int l)
-{
-    const vn_nn *nn = net->nn;
-    const float *P = net->params;
-    int64_t D = net->D, H = net->hidden, n = s->B * s->T;
-    const vn_enc_block *p = &s->blocks[l];
-    const vn_enc_block_acts *b = &s->blk[l];
-    const vn_enc_block *pn = l + 1 < s->depth ? &s->blocks[l + 1] : NULL;
-    const vn_enc_block_acts *bn = l + 1 < s->depth ? &s->blk[l + 1] : NULL;
-    int64_t band = nn->dev ? n : MLP_BAND;
-    for (int64_t r0 = 0; r0 < n; r0 += band) {
-        int64_t rows = n - r0 < band ? n - r0 : band;
-        float *h = b->h + r0 * H, *g = b->g + r0 * H, *tmp = w->tmp + r0 * D;
-        const float *ln2 = b->ln2 + r0 * D, *x1 = b->x1 + r0 * D;
-        float *x2 = b->x2 + r0 * D;
-        if (w->gelu_grad)
-            vn_linear_gelu_forward_train(nn, h, g, ln2, P + p->fc1_w, P + p->fc1_b, rows, D, H);
-        else
-            vn_linear_gelu_forward(nn, h, g, ln2, P + p->fc1_w, P + p->fc1_b, rows, D, H);
-        vn_linear_forward(nn, tmp, g, P + p->fc2_w, P + p->fc2_b, rows, H, D);
-        if (!pn)
-            vn_residual_forward(nn, x2, x1, tmp, rows * D);
-        else if (s->divided)
-            vn_residual_layernorm_forward(nn, x2, bn->t_ln + r0 * D, bn->t_mean + r0, bn->t_rstd + r0, x1, tmp,
-                                          P + pn->tnorm_w, P + pn->tnorm_b, rows, D);
-        else
-            vn_residual_layernorm_forward(nn, x2, bn->ln1 + r0 * D, bn->mean1 + r0, bn->rstd1 + r0, x1, tmp,
-                                          P + pn->norm1_w, P + pn->norm1_b, rows, D);
-    }
-}
-
 /* Each residual add is fused with the norm that reads its output (the next branch's, or
  * the next block's first), so the sum is normalised while its rows are in cache. */
 void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w)
 {
     const vn_nn *nn = net->nn;
     const float *P = net->params;
-    int64_t D = net->D, NH = net->heads, n = s->B * s->T;
+    int64_t D = net->D, H = net->hidden, NH = net->heads, n = s->B * s->T;
     for (int l = 0; l < s->depth; l++) {
         const vn_enc_block *p = &s->blocks[l];
         const vn_enc_block_acts *b = &s->blk[l];
@@ -125,7 +83,23 @@ void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn
         vn_linear_forward(nn, w->tmp, b->att, P + p->proj_w, P + p->proj_b, n, D, D);
         vn_residual_layernorm_forward(nn, b->x1, b->ln2, b->mean2, b->rstd2, x, w->tmp, P + p->norm2_w,
                                       P + p->norm2_b, n, D);
-        mlp_forward(net, s, w, l);
+        if (w->gelu_grad)
+            vn_linear_gelu_forward_train(nn, b->h, b->g, b->ln2, P + p->fc1_w, P + p->fc1_b, n, D, H);
+        else
+            vn_linear_gelu_forward(nn, b->h, b->g, b->ln2, P + p->fc1_w, P + p->fc1_b, n, D, H);
+        vn_linear_forward(nn, w->tmp, b->g, P + p->fc2_w, P + p->fc2_b, n, H, D);
+        if (l + 1 < s->depth) {
+            const vn_enc_block *pn = &s->blocks[l + 1];
+            const vn_enc_block_acts *bn = &s->blk[l + 1];
+            if (s->divided)
+                vn_residual_layernorm_forward(nn, b->x2, bn->t_ln, bn->t_mean, bn->t_rstd, b->x1, w->tmp,
+                                              P + pn->tnorm_w, P + pn->tnorm_b, n, D);
+            else
+                vn_residual_layernorm_forward(nn, b->x2, bn->ln1, bn->mean1, bn->rstd1, b->x1, w->tmp,
+                                              P + pn->norm1_w, P + pn->norm1_b, n, D);
+        } else {
+            vn_residual_forward(nn, b->x2, b->x1, w->tmp, n * D);
+        }
     }
 }
 
