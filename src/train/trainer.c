@@ -544,9 +544,11 @@ vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision)
         return vn_error(VN_ERR_INVALID_ARG, "vn_trainer_set_precision: precision %d is not a vn_precision",
                         (int)precision);
     }
-    if (!vn_be_supports(tr->nn.be, op))
-        return vn_error(VN_ERR_UNSUPPORTED, "vn_trainer_set_precision: the %s backend has no %s GEMMs (only fp32)",
-                        tr->nn.be->table->name, vn_precision_name(precision));
+    if (!vn_be_supports(tr->nn.be, op)) {
+        const char *why = vn_be_why_unsupported(tr->nn.be, op);
+        return vn_error(VN_ERR_UNSUPPORTED, "vn_trainer_set_precision: the %s backend has no %s GEMMs here%s%s",
+                        tr->nn.be->table->name, vn_precision_name(precision), *why ? ": " : "", why);
+    }
     /* every vn_nn the step computes with: the trainer's, the encoder's, jepa's */
     tr->nn.precision = g;
     tr->enc->nn.precision = g;
