@@ -13,7 +13,8 @@ Writes docs/img/attention_scaling.png and the table between the attention-scalin
 of docs/ATTENTION_SCALING.md. Sides alternate (and swap order) for VN_BENCH_ROUNDS rounds
 and each keeps its best median, so load from other work on the shared machine hits both
 alike; configs whose best is not yet confirmed by a second round within 10% then get more
-rounds while VN_BENCH_BUDGET_S lasts.
+rounds while VN_BENCH_BUDGET_S lasts; each run first waits (briefly) for a moment when
+nothing else is runnable.
 """
 import datetime
 import json
@@ -47,6 +48,12 @@ REPS = int(os.environ.get("VN_BENCH_REPS", "5"))
 # within 10% of get more rounds until this many seconds have gone since the start: on this
 # shared 2-core machine a whole round can land under someone's build.
 BUDGET_S = float(os.environ.get("VN_BENCH_BUDGET_S", "480"))
+# Before each run, wait up to QUIET_S seconds for a second in which nothing else is runnable,
+# and no more than QUIET_TOTAL_S in all: other work on the machine comes in bursts, and a
+# 2-thread team that loses a core to one runs several times slower.
+QUIET_S = float(os.environ.get("VN_BENCH_QUIET_S", "15"))
+QUIET_TOTAL_S = float(os.environ.get("VN_BENCH_QUIET_TOTAL_S", "150"))
+QUIET = {"waited": 0.0, "quiet": 0, "runs": 0}
 PRESET = "xs"
 FRAMES = (8, 16, 32, 64)
 ATTENTIONS = ("joint", "divided")
@@ -57,6 +64,31 @@ sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 import run_encoder_bench as reb  # noqa: E402
 import torch_encoder as te  # noqa: E402
+
+
+def procs_running():
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("procs_running"):
+                return int(line.split()[1])
+    return 0
+
+
+def wait_quiet():
+    """Wait for four samples in a row (a second) in which this process is the only runnable
+    one, for at most QUIET_S, while the QUIET_TOTAL_S allowance lasts."""
+    t0, streak = time.monotonic(), 0
+    limit = min(QUIET_S, max(0.0, QUIET_TOTAL_S - QUIET["waited"]))
+    QUIET["runs"] += 1
+    while True:
+        streak = streak + 1 if procs_running() <= 1 else 0
+        if streak >= 4:
+            QUIET["quiet"] += 1
+            break
+        if time.monotonic() - t0 >= limit:
+            break
+        time.sleep(0.25)
+    QUIET["waited"] += time.monotonic() - t0
 
 
 def run_json(argv):
@@ -70,6 +102,7 @@ def gemm_peak():
         f.writelines(rows)
         path = f.name
     try:
+        wait_quiet()
         res = run_json([BIN["bench_gemm"], path, str(THREADS)])
     finally:
         os.unlink(path)
@@ -249,6 +282,7 @@ def measure():
                 break
             # swap which side goes first each round, so neither always runs on a warm cache
             for side in (SIDES if rnd % 2 == 0 else SIDES[::-1]):
+                wait_quiet()
                 r = run_json(argv_of(side, att, frames))[0]
                 if side == "vnative":
                     check_flops(r, att, frames)
@@ -278,9 +312,12 @@ def measure():
         f"on each side, fp32, preset xs (32x32 RGB, tubelet 2x8x8: 16 patches per frame, dim 128, depth 4, 4 heads), "
         f"video family, mean pooling, batch {BATCH} at every length; per config the best of {ROUNDS} alternating "
         f"rounds of each side's median ({REPS} timed repetitions after 2 warm-ups), and more rounds (up to {most} "
-        "here) for the configs whose best no second round had come within 10% of, while the time budget lasted. Load average (1, 5, 15 min) "
+        "here) for the configs whose best no second round had come within 10% of, while the time budget lasted; "
+        f"{QUIET['quiet']} of the {QUIET['runs']} runs started after a second in which nothing else was runnable "
+        f"(waiting {QUIET['waited']:.0f} s in all, at most {QUIET_S:.0f} s each). Load average (1, 5, 15 min) "
         f"{', '.join(f'{x:.2f}' for x in load0)} at the start, {', '.join(f'{x:.2f}' for x in load1)} at the end; "
-        f"at the start of each round {', '.join(f'{x:.2f}' for x in loads)}. Peer: PyTorch {torch_version} "
+        f"{min(loads):.2f}-{max(loads):.2f} (1 min) at the start of the {len(loads)} rounds. Peer: PyTorch "
+        f"{torch_version} "
         "(Debian python3-torch, OpenBLAS), the modules of `tests/python/torch_encoder.py`.",
         "",
         "FLOPs are the analytic count of `bench/run_encoder_bench.py` (bench_encoder reports the same): 2·M·N·K "

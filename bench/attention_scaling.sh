@@ -5,8 +5,8 @@
 # docs/img/attention_scaling.png and the table in docs/ATTENTION_SCALING.md (between the
 # attention-scaling markers). About five minutes on a quiet 2-core machine; under load, configs
 # whose best round is not yet confirmed get extra rounds within VN_BENCH_BUDGET_S (480 s).
-#   ./bench/attention_scaling.sh   (VN_BENCH_ROUNDS, VN_BENCH_BUDGET_S, VN_BENCH_THREADS, VN_BENCH_BATCH,
-#                                   VN_BENCH_REPS, VN_BENCH_BUILD)
+#   ./bench/attention_scaling.sh   (VN_BENCH_ROUNDS, VN_BENCH_BUDGET_S, VN_BENCH_QUIET_S, VN_BENCH_QUIET_TOTAL_S,
+#                                   VN_BENCH_THREADS, VN_BENCH_BATCH, VN_BENCH_REPS, VN_BENCH_BUILD)
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${VN_BENCH_BUILD:-build}
