@@ -2,11 +2,11 @@
  * One training step and one encode of an encoder preset, timed (bench/encoder_bench.sh
  * runs this against the same model in PyTorch, bench/peer_torch_encoder.py).
  *
- *   bench_encoder PRESET FAMILY ATTENTION POOLING BATCH THREADS [REPS] [--frames N] [--precision fp32|bf16]
+ *   bench_encoder PRESET FAMILY ATTENTION POOLING BATCH THREADS [REPS] [--frames N] [--precision fp32|tf32|bf16]
  *
  * --frames overrides the preset's clip length (video: a multiple of tubelet_t), so that
- * bench/attention_scaling.sh can grow the token count; --precision bf16 asks the encoder's
- * GEMMs for bf16 inputs (exit 3 with the error where the backend has none).
+ * bench/attention_scaling.sh can grow the token count; --precision sets the encoder's GEMM
+ * precision (vn_encoder_set_precision; exit 3 with its error where the backend lacks it).
  * step:   zero the gradients, vn_encoder_forward, vn_encoder_backward with the gradient of
  *         loss = sum(emb * G) (d_embeddings = G), one AdamW step over all parameters
  *         (weight decay 0.05 on the parameters vn_encoder_param_decays marks, 0 elsewhere);
@@ -27,7 +27,6 @@
 
 #include "backend/backend.h"
 #include "core/rng.h"
-#include "nn/encoder_internal.h"
 #include "nn/encoder_train.h"
 #include "nn/optim.h"
 #include "vnative/context.h"
@@ -41,8 +40,8 @@ static void fail(const char *what)
     exit(1);
 }
 
-/* A missing feature (bf16 GEMMs on a backend without them) is not a crash: exit 3 so that a
- * driver can tell "unsupported here" from a failure. */
+/* A missing feature (bf16 GEMMs on a backend without them) is not a failure of the run: exit 3
+ * so that a driver can tell "unsupported here" from a crash. */
 static void check(vn_status st, const char *what)
 {
     if (st == VN_OK)
@@ -54,7 +53,7 @@ static void check(vn_status st, const char *what)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_encoder PRESET FAMILY joint|divided mean|attentive BATCH THREADS [REPS] "
-                    "[--frames N] [--precision fp32|bf16]\n");
+                    "[--frames N] [--precision fp32|tf32|bf16]\n");
     exit(2);
 }
 
@@ -133,19 +132,18 @@ int main(int argc, char **argv)
         reps = atoi(argv[argi++]);
     if (reps < 1 || reps > 64)
         reps = 5;
-    const char *precision = "fp32";
+    vn_precision precision = VN_PRECISION_FP32;
     for (; argi < argc; argi += 2) {
         if (argi + 1 >= argc)
             usage();
         if (!strcmp(argv[argi], "--frames"))
             frames = atoi(argv[argi + 1]);
-        else if (!strcmp(argv[argi], "--precision"))
-            precision = argv[argi + 1];
-        else
+        else if (!strcmp(argv[argi], "--precision")) {
+            if (vn_precision_from_name(argv[argi + 1], &precision) != VN_OK)
+                usage();
+        } else
             usage();
     }
-    if (strcmp(precision, "fp32") && strcmp(precision, "bf16"))
-        usage();
     if (N < 1)
         usage();
     vn_encoder_family family;
@@ -171,16 +169,7 @@ int main(int argc, char **argv)
     vn_encoder *enc;
     if (vn_encoder_create(&enc, ctx, &cfg) != VN_OK)
         fail("vn_encoder_create");
-    if (!strcmp(precision, "bf16")) {
-        /* Checked up front, as vn_trainer_set_precision does, so the error names the backend
-         * rather than the first GEMM that would have failed. */
-        if (!vn_be_supports(enc->nn.be, VN_OP_GEMM_BF16)) {
-            fprintf(stderr, "bench_encoder: --precision bf16: the %s backend has no bf16 GEMMs (VN_ERR_UNSUPPORTED)\n",
-                    enc->nn.be->table->name);
-            return 3;
-        }
-        enc->nn.precision = VN_GEMM_BF16;
-    }
+    check(vn_encoder_set_precision(enc, precision), "--precision");
     int64_t L, D, n_floats;
     if (vn_encoder_output_shape(enc, &L, &D) != VN_OK)
         fail("output_shape");
@@ -260,7 +249,7 @@ int main(int argc, char **argv)
            "\"frames\": %d, \"precision\": \"%s\", \"params\": %lld, \"step_s\": %.6g, \"encode_s\": %.6g, "
            "\"forward_s\": %.6g, \"flops_forward\": %.6g, \"flops_step\": %.6g, \"flops_attn_joint\": %.6g, "
            "\"flops_attn_temporal\": %.6g, \"flops_attn_spatial\": %.6g, \"flops_pool\": %.6g, \"emb0\": %.6g}\n",
-           preset, argv[2], argv[3], argv[4], (long long)N, cfg.frames, precision, (long long)nparams,
+           preset, argv[2], argv[3], argv[4], (long long)N, cfg.frames, vn_precision_name(precision), (long long)nparams,
            step_t[reps / 2], enc_t[reps / 2], fwd_t[reps / 2], fl.total, 3.0 * fl.total, fl.attn_joint,
            fl.attn_temporal, fl.attn_spatial, fl.pool, (double)emb[0]);
 
