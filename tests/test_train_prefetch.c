@@ -3,7 +3,8 @@
  * prefetched batches are the synchronous ones bit for bit, through steps, a save and a
  * resume, a data-parallel shard, seeks, shard and batch-size changes; a failing
  * background render reports what the synchronous one does; a trainer destroyed with a
- * render in flight stops it cleanly; VN_TRAIN_PREFETCH=0 turns it off.
+ * render in flight stops it cleanly; VN_TRAIN_PREFETCH turns it off, on or leaves the
+ * trainer to decide.
  */
 #include <stdlib.h>
 #include <string.h>
