@@ -79,16 +79,16 @@ def ratio(a, b):
     return None if a is None or b is None else a / b
 
 
-def profile_table(title, prof, step_ms):
-    rows = [f"**{title}** (step {step_ms:.1f} ms while profiled)", "",
-            "| op | ms/step | share | calls/step | GFLOP/s |", "|---|---:|---:|---:|---:|"]
-    total = sum(e["ms_per_step"] for e in prof)
-    for e in sorted(prof, key=lambda e: -e["ms_per_step"]):
-        if e["ms_per_step"] < 0.005 * total:
+def profile_table(title, prof, unit="step"):
+    total = sum(e["ms_per_call"] for e in prof)
+    rows = [f"**{title}** ({unit} {total:.1f} ms while profiled)", "",
+            f"| op | ms/{unit} | share | calls/{unit} | GFLOP/s |", "|---|---:|---:|---:|---:|"]
+    for e in sorted(prof, key=lambda e: -e["ms_per_call"]):
+        if e["ms_per_call"] < 0.005 * total:
             continue
         g = f"{e['gflops']:.0f}" if e["gflops"] > 0 else ""
-        rows.append(f"| {e['op']} | {e['ms_per_step']:.2f} | {100 * e['ms_per_step'] / total:.1f}% | "
-                    f"{e['calls_per_step']:.0f} | {g} |")
+        rows.append(f"| {e['op']} | {e['ms_per_call']:.2f} | {100 * e['ms_per_call'] / total:.1f}% | "
+                    f"{e['calls_per_call']:.0f} | {g} |")
     rows.append(f"| (ops under 0.5% left out; the rows sum to {total:.1f} ms) | | | | |")
     return rows
 
@@ -117,22 +117,26 @@ def main():
                           f"encode {r.get('encode_ms', 0):.1f} ms", file=sys.stderr)
     aux = run_json([VNATIVE, "bench", "--json", "--model", "xs", "--what", "world,loader", "--data", DATA,
                     "--threads", str(THREADS)])[0]
-    profiles = []
+    profiles, encode_profiles = [], []
     for preset, family, prec in (("s", "frames", "fp32"), ("s", "frames", "bf16"), ("xs", "video", "fp32"),
                                  ("xs", "video", "bf16")):
         if prec == "bf16" and not bf16:
             continue
-        argv = vn_argv(preset, family, "joint", prec, "step")
+        argv = vn_argv(preset, family, "joint", prec, "step,encode")
         argv[argv.index("--steps") + 1] = "3"
         r = run_json(argv + ["--profile"])[0]
-        profiles.append(profile_table(f"{preset} {family}, batch {PRESETS[preset]['batch']}, {prec}", r["profile"],
-                                      sum(e["ms_per_step"] for e in r["profile"])))
+        title = f"{preset} {family}, batch {PRESETS[preset]['batch']}, {prec}"
+        profiles.append(profile_table(title, r["profile"]))
+        encode_profiles.append(profile_table(title, r["encode_profile"], "encode"))
     load1 = loadavg()
 
     head = ("| preset | family | batch | GFLOP/step | step ms vnative fp32 | bf16 | PyTorch | **step speed-up fp32** "
             "| **bf16** | fp32 GFLOP/s (% sgemm peak) | encode ms fp32 | bf16 | PyTorch no_grad | **encode speed-up "
             "fp32** | **bf16** | peak RSS MB vnative / PyTorch | step memory MB vnative / PyTorch |")
     table = [head, "|" + "---|" * 3 + "---:|" * 14]
+    ceilings = ["| preset | family | step FLOPs at the sgemm peak, ms | PyTorch step ms | fp32 step speed-up "
+                "ceiling | encode FLOPs at the peak, ms | PyTorch encode ms | fp32 encode speed-up ceiling |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
     res = {}
     for preset in PRESETS:
         for family, attention in FAMILIES:
@@ -145,6 +149,13 @@ def main():
             mem_v, mem_t = f["rss_peak_mb"] - f["rss_base_mb"], t["rss_peak_mb"] - t["rss_base_mb"]
             res[(preset, name)] = dict(su=su, eu=eu, pct=rate / peak, rss=(f["rss_peak_mb"], t["rss_peak_mb"]),
                                        mem=(mem_v, mem_t), step_ms=f["step_ms"], wait=f.get("data_wait_ms"))
+            # the speed-ups fp32 would reach if every counted FLOP ran at the measured sgemm peak
+            ceil_step = t["step_ms"] / (f["step_flops"] / peak * 1e-6)
+            ceil_enc = t["encode_ms"] / (f["encode_flops"] / peak * 1e-6)
+            at_peak_step, at_peak_enc = f["step_flops"] / peak * 1e-6, f["encode_flops"] / peak * 1e-6
+            ceilings.append(f"| {preset} | {name} | {at_peak_step:.1f} | {fmt(t['step_ms'])} | "
+                            f"{ceil_step:.2f}x{' (below 2.5x)' if ceil_step < 2.5 else ''} | {at_peak_enc:.1f} | "
+                            f"{fmt(t['encode_ms'])} | {ceil_enc:.2f}x{' (below 4x)' if ceil_enc < 4 else ''} |")
             table.append(
                 f"| {preset} | {name} | {f['batch']} | {gflop:.1f} | {fmt(f['step_ms'])} | "
                 f"{fmt(b['step_ms'] if b else None)} | {fmt(t['step_ms'])} | **{fmt(su['fp32'], 2)}x** | "
@@ -205,8 +216,16 @@ def main():
               f"{aux['world_clips_s']:.0f} on {THREADS} (16 frames of 64x64, float); the clip loader reads "
               f"{aux['loader_clips_s']:.1f} clips/s from the 34 real videos of ../shared/data/real (2 workers, "
               "16 frames at stride 4, random resized crop to 32, flip).", "",
-              "### Where a step's time goes (`vnative bench --profile`)", ""]
+              "### What fp32 can reach at all: the ceilings at the measured sgemm peak", "",
+              "A speed-up over PyTorch needs PyTorch's time to hold that many times vnative's FLOPs at the rate "
+              "vnative runs them. At best every counted FLOP (GEMMs and attention; the elementwise ops count none) "
+              "runs at the sgemm peak measured above. Where that ceiling is below a goal, no fp32 implementation "
+              "on this machine meets it; only fewer or cheaper FLOPs (bf16) can.", ""] + ceilings + [
+              "", "### Where a step's time goes (`vnative bench --profile`)", ""]
     for p in profiles:
+        lines += p + [""]
+    lines += ["### Where an encode's time goes (`vnative bench --what encode --profile`)", ""]
+    for p in encode_profiles:
         lines += p + [""]
     lines.append(END)
     block = "\n".join(lines)

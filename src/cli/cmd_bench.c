@@ -120,6 +120,8 @@ typedef struct result {
     double step_ms, step_flops, encode_ms, encode_flops, rss_base_mb, rss_peak_mb;
     double data_wait_ms;
     double world1, worldn, loader;
+    double encode_prof_s;
+    vn_cli_profile *encode_prof; /* --profile: the encode's entries */
 } result;
 
 static int run_step(const bargs *a, vn_context *ctx, vn_trainer *tr, int64_t batch, result *r)
@@ -205,6 +207,17 @@ static int run_encode(const bargs *a, vn_context *ctx, const vn_encoder *enc, co
         rc = vn_cli_fail(CMD, "vn_encoder_encode");
     vn_context_set_profiling(ctx, 0);
     r->encode_flops = profile_flops(ctx);
+    if (a->profile && !rc) {
+        /* the table is printed after the summary; --profile's step table starts anew */
+        vn_context_set_profiling(ctx, 1);
+        double t0 = now_s();
+        for (int64_t i = 0; i < a->reps && !rc; i++)
+            if (vn_encoder_encode(enc, &in, &out) != VN_OK)
+                rc = vn_cli_fail(CMD, "vn_encoder_encode");
+        r->encode_prof_s = (now_s() - t0) / (double)a->reps;
+        vn_context_set_profiling(ctx, 0);
+        r->encode_prof = vn_cli_profile_snapshot(ctx);
+    }
 done:
     free(x);
     free(y);
@@ -326,7 +339,7 @@ int vn_cmd_bench(int argc, char **argv)
     int64_t batch = a.batch ? a.batch : !strcmp(a.model, "s") ? 8 : 16;
     const char *attention = cfg.attention == VN_ATTENTION_DIVIDED ? "divided" : "joint";
 
-    result r = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    result r = {NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NULL};
     vn_context_options co = VN_CONTEXT_OPTIONS_INIT;
     co.backend = VN_BACKEND_CPU;
     co.n_threads = (int)a.threads;
@@ -399,7 +412,9 @@ int vn_cmd_bench(int argc, char **argv)
         if (!isnan(r.loader))
             printf("  loader         %9.1f clips/s (2 workers, %s)\n", r.loader, a.data);
     }
-    if (a.profile) {
+    if (a.profile && r.encode_prof)
+        vn_cli_print_profile(r.encode_prof, "encode", "encode_profile", a.reps, r.encode_prof_s, a.json);
+    if (a.profile && has_word(a.what, "step")) {
         const int64_t psteps = 5;
         vn_train_metrics m = VN_TRAIN_METRICS_INIT;
         vn_context_set_profiling(ctx, 1);
@@ -411,11 +426,12 @@ int vn_cmd_bench(int argc, char **argv)
             }
         double dt = (now_s() - t0) / (double)psteps;
         vn_context_set_profiling(ctx, 0);
-        vn_cli_print_profile(ctx, psteps, dt, a.json);
+        vn_cli_print_context_profile(ctx, "training step", "profile", psteps, dt, a.json);
     }
     if (a.json)
         printf("}\n");
 out:
+    vn_cli_profile_free(r.encode_prof);
     vn_trainer_destroy(tr);
     vn_context_destroy(ctx);
     return rc;

@@ -462,7 +462,7 @@ static int train(targs *a, const vn_encoder_config *cfg)
         goto finished;
     summary(&r, step, a->steps, start, train_now_s() - r.rep.t0);
     if (a->profile && step > start)
-        vn_cli_print_profile(ctx, step - start, 0.0, 0);
+        vn_cli_print_context_profile(ctx, "training step", "profile", step - start, 0.0, 0);
 finished:
     fflush(stdout);
     rc = 0;

@@ -195,6 +195,39 @@ static ALWAYS_INLINE void tile4xv(int64_t K, const float *restrict a, int64_t ar
 }
 
 /*
+ * One 8 x 32 tile, for AVX-512 only: per k, two loads of B and eight broadcasts of A feed
+ * sixteen FMAs, where the 4 x 32 tile needs six loads for eight (the P V product of a
+ * 32-wide head is load-bound on it). Each element is still one FMA chain over k in order.
+ */
+static ALWAYS_INLINE void tile8x32(int64_t K, const float *restrict a, int64_t ars, int64_t acs,
+                                   const float *restrict b, int64_t ldb, float *restrict c, int64_t ldc,
+                                   int accumulate)
+{
+    v16f acc[8][2];
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 2; v++) {
+            if (accumulate)
+                memcpy(&acc[r][v], c + r * ldc + 16 * v, sizeof acc[r][v]);
+            else
+                acc[r][v] = (v16f){0};
+        }
+    for (int64_t kk = 0; kk < K; kk++) {
+        v16f b0, b1;
+        memcpy(&b0, b + kk * ldb, sizeof b0);
+        memcpy(&b1, b + kk * ldb + 16, sizeof b1);
+        const float *ak = a + kk * acs;
+        for (int r = 0; r < 8; r++) {
+            float x = ak[r * ars];
+            acc[r][0] += x * b0;
+            acc[r][1] += x * b1;
+        }
+    }
+    for (int r = 0; r < 8; r++)
+        for (int v = 0; v < 2; v++)
+            memcpy(c + r * ldc + 16 * v, &acc[r][v], sizeof acc[r][v]);
+}
+
+/*
  * C[M, N] (+)= A[M, K] @ B[K, N], with A addressed through a row and a column stride
  * (so A may be a transposed view) and B, C row-major. wide selects the 8 x 16 tiles
  * where N allows; the tails fall back to row-wise axpys, which still vectorise over N.
@@ -204,7 +237,10 @@ static ALWAYS_INLINE void mm(int64_t M, int64_t N, int64_t K, const float *restr
                       int wide)
 {
     int64_t i = 0;
-    if (wide && N % 32 == 0) {
+    if (wide && N == 32) {
+        for (; i + 8 <= M; i += 8)
+            tile8x32(K, a + i * ars, ars, acs, b, ldb, c + i * ldc, ldc, accumulate);
+    } else if (wide && N % 32 == 0) {
         for (; i + 4 <= M; i += 4) {
             int64_t j = 0;
             for (; j + 64 <= N; j += 64)
@@ -458,6 +494,10 @@ void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *
         vn_nn_record(nn->dev->attention_forward(nn->be->state, out, lse, qkv, B, T, C, NH));
         return;
     }
+    if (vn_nn_attention_short_ok(T, C / NH)) {
+        vn_nn_attention_forward_short(nn, out, lse, qkv, B, T, C, NH);
+        return;
+    }
     int64_t HS = C / NH, nqb = (T + BQ - 1) / BQ, items = B * NH * nqb;
     float scale = 1.0f / sqrtf((float)HS);
     int nt = nn->n_threads > 0 ? nn->n_threads : 1;
@@ -540,6 +580,10 @@ static void attention_backward_host(const vn_nn *nn, float *dqkv, const float *d
     int nt = nn->n_threads > 0 ? nn->n_threads : 1;
     if (pairs == 0 || T == 0)
         return;
+    if (vn_nn_attention_short_ok(T, HS)) {
+        vn_nn_attention_backward_short(nn, dqkv, dout, qkv, out, lse, B, T, C, NH, set);
+        return;
+    }
     if (pairs < nt)
         nt = (int)pairs;
 #pragma omp parallel num_threads(nt)

@@ -232,4 +232,15 @@ void vn_nn_gelu_forward_grad_host(const struct vn_nn *nn, float *g, float *hd, i
 void vn_nn_residual_ln_host(const struct vn_nn *nn, float *out, float *ln, float *mean, float *rstd, const float *a,
                             const float *b, const float *w, const float *bias, int64_t N, int64_t C);
 
+/* The attention core for short sequences (ops_attention_short.c), host only: whole
+ * (b, h) pairs, where short_ok(T, HS) says the path applies. Same layouts and results
+ * (up to rounding) as vn_attention_forward and vn_attention_backward(_set); set stores
+ * the gradients into dqkv instead of adding. */
+int vn_nn_attention_short_ok(int64_t T, int64_t HS);
+void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B,
+                                   int64_t T, int64_t C, int64_t NH);
+void vn_nn_attention_backward_short(const struct vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
+                                    const float *out, const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH,
+                                    int set);
+
 #endif
