@@ -4,7 +4,7 @@
  * layernorm), on the cpu backend, the fastest of repeated calls (a kernel's own speed,
  * with the other processes of a shared machine filtered out as well as a few calls can).
  * For working on a kernel: the whole-step picture is `vnative bench --profile`.
- *   bench_nn_ops [threads] [reps]
+ *   bench_nn_ops [threads] [reps] [name filter]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,8 +42,9 @@ typedef struct shape {
 int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 2, reps = argc > 2 ? atoi(argv[2]) : 20;
+    const char *only = argc > 3 ? argv[3] : "";
     if (threads < 1 || reps < 1 || reps > 10000) {
-        fprintf(stderr, "usage: bench_nn_ops [threads >= 1] [reps 1..10000]\n");
+        fprintf(stderr, "usage: bench_nn_ops [threads >= 1] [reps 1..10000] [name filter]\n");
         return 2;
     }
     vn_backend_config cfg = {.n_threads = threads, .deterministic = 1, .device = 0, .seed = 1};
@@ -65,6 +66,8 @@ int main(int argc, char **argv)
     printf("%-28s %10s %10s %10s %10s\n", "attention", "fwd ms", "GFLOP/s", "bwd ms", "GFLOP/s");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const shape *sh = &shapes[s];
+        if (!strstr(sh->name, only))
+            continue;
         int64_t B = sh->B, T = sh->T, C = sh->C, NH = sh->NH;
         float *qkv = randu(B * T * 3 * C, &seed), *dout = randu(B * T * C, &seed);
         float *out = randu(B * T * C, &seed), *lse = randu(B * NH * T, &seed), *dqkv = randu(B * T * 3 * C, &seed);
@@ -93,6 +96,8 @@ int main(int argc, char **argv)
     } ew[] = {{"xs video (2048 x 512)", 2048, 512}, {"s frames (8192 x 768)", 8192, 768}};
     printf("\n%-28s %10s %10s %10s %10s\n", "elementwise", "gelu ms", "Gelem/s", "ln fwd ms", "Gelem/s");
     for (size_t s = 0; s < sizeof ew / sizeof ew[0]; s++) {
+        if (!strstr(ew[s].name, only))
+            continue;
         int64_t N = ew[s].N, H = ew[s].C, C = H / 4;
         float *h = randu(N * H, &seed), *g = randu(N * H, &seed);
         float *x = randu(N * C, &seed), *y = randu(N * C, &seed), *w = randu(C, &seed), *b = randu(C, &seed);

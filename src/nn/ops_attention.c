@@ -306,6 +306,24 @@ static inline float row_max(const float *restrict x, int64_t n, float init)
     return mx;
 }
 
+/* The sum of x[0..n) over sixteen lanes and a halving tree: a simd reduction clause
+ * ends in sixteen dependent scalar adds, which took a sixth of the forward (measured). */
+static inline float row_sum(const float *restrict x, int64_t n)
+{
+    float lane[16] = {0};
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16)
+        for (int l = 0; l < 16; l++)
+            lane[l] += x[j + l];
+    for (int w = 8; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            lane[l] += lane[l + w];
+    float sum = lane[0];
+    for (; j < n; j++)
+        sum += x[j];
+    return sum;
+}
+
 /* One 16 x 16 tile transposed in registers: four rounds of interleaving rows i and i + 8
  * (a perfect shuffle each) turn rows into columns. */
 static ALWAYS_INLINE void transpose16(v16f *r)
@@ -457,16 +475,13 @@ VN_NN_CLONES static void fwd_block(const attn_slot *sl, float *out, float *lse, 
             float mx = row_max(si, nk, m[i]);
             /* exp(-inf) is 0 for the first block, whose m is -inf. */
             float corr = m[i] == -INFINITY ? 0.0f : vn_nn_expf(scale * (m[i] - mx));
-            float mxs = mx * scale, sum = 0.0f;
+            float mxs = mx * scale;
             /* GCC left this loop scalar inside the clones; forcing it more than
              * doubled the forward's speed (measured). */
-#pragma omp simd reduction(+ : sum)
-            for (int64_t j = 0; j < nk; j++) {
-                float e = vn_nn_expf(si[j] * scale - mxs);
-                si[j] = e;
-                sum += e;
-            }
-            l[i] = l[i] * corr + sum;
+#pragma omp simd
+            for (int64_t j = 0; j < nk; j++)
+                si[j] = vn_nn_expf(si[j] * scale - mxs);
+            l[i] = l[i] * corr + row_sum(si, nk);
             m[i] = mx;
             if (k0) {
                 float *ai = acc + i * HS;

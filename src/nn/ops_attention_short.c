@@ -58,6 +58,18 @@ static ALWAYS_INLINE float hmax16(const v16f *px)
     return x[0];
 }
 
+/* The sum of the sixteen lanes of *px, in four halving steps (a simd reduction clause
+ * ends in sixteen dependent scalar adds). */
+static ALWAYS_INLINE float hsum16(const v16f *px)
+{
+    v16f x = *px;
+    x += __builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+    x += __builtin_shufflevector(x, x, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11);
+    x += __builtin_shufflevector(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+    x += __builtin_shufflevector(x, x, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14);
+    return x[0];
+}
+
 static const float zero_row[HS_MAX];
 
 /* t[d] lane j = rows[j * ld + d] for j < T, 0 past T: a pair's keys (or values) with the
@@ -143,13 +155,12 @@ static ALWAYS_INLINE void fwd_pair_tt(float *restrict out, float *restrict lse, 
     pad_lanes(&pad, &keep, T);
     for (int64_t i = 0; i < T; i++) {
         v16f x = sc[i] + pad;
-        float mxs = hmax16(&x) * scale, e[TT_MAX], sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-        for (int j = 0; j < TT_MAX; j++) {
+        float mxs = hmax16(&x) * scale;
+        v16f e;
+#pragma omp simd
+        for (int j = 0; j < TT_MAX; j++)
             e[j] = vn_nn_expf(sc[i][j] * scale - mxs) * keep[j];
-            sum += e[j];
-        }
-        float inv = 1.0f / sum;
+        float sum = hsum16(&e), inv = 1.0f / sum;
         for (int j = 0; j < TT_MAX; j++)
             p[i][j] = e[j] * inv;
         lse[i] = mxs + logf(sum);
