@@ -63,16 +63,6 @@ static const char *cpu_why_unsupported(const vn_backend_state *st, vn_op op)
     return why;
 }
 
-/* The tanh GELU exactly as src/nn/ops_dense.c computes it. */
-static inline float gelu_tanh(float x)
-{
-    const float s = 0.7978845608028654f, a = 0.044715f;
-    float u = s * (x + a * x * x * x);
-    u = u > 10.0f ? 10.0f : u;
-    u = u < -10.0f ? -10.0f : u;
-    return 0.5f * x * (1.0f + (1.0f - 2.0f / (1.0f + vn_nn_expf(2.0f * u))));
-}
-
 /*
  * With the GELU epilogue the GEMM runs into aux (laid out as C, so the oneDNN primitive
  * is the one C would get), with C's values copied there first when beta reads them;
@@ -97,8 +87,7 @@ static vn_status cpu_gemm(vn_backend_state *st, const vn_gemm_desc *d, const flo
 #pragma omp parallel for num_threads(st->n_threads) schedule(static) if (rows * d->n >= 32768)
     for (int64_t r = 0; r < rows; r++) {
         int64_t off = r / d->m * d->stride_c + r % d->m * d->ldc;
-        for (int64_t j = 0; j < d->n; j++)
-            c[off + j] = gelu_tanh(d->aux[off + j]);
+        vn_nn_gelu_fwd_rows(c + off, d->aux + off, d->n);
     }
     return VN_OK;
 }

@@ -3,15 +3,17 @@
  * backward, and the host halves of the fused GELU ops (ops_fused.c).
  *
  * The arithmetic here is pinned: the cpu backend's GEMM epilogue (backend_cpu.c,
- * VN_GEMM_EPI_GELU), which a device vn_nn uses for vn_linear_gelu_forward, computes the
- * same tanh form in the same order, and host and device paths must agree bit for bit.
- * So this file keeps ISO C's separate multiplies and adds (no fp-contract), and every
- * GELU value and derivative comes from the two inline functions below, so that the
- * fused ops reproduce the plain ones exactly.
+ * VN_GEMM_EPI_GELU), which a device vn_nn uses for vn_linear_gelu_forward, must agree
+ * with the host ops bit for bit, so it calls vn_nn_gelu_fwd_rows below rather than
+ * having its own copy; and every GELU value and derivative comes from the inline
+ * functions below, so that the fused ops reproduce the plain ones exactly. Multiplies
+ * and adds contract into FMAs where the clone has them (a quarter fewer instructions in
+ * the forward, measured); the bits are then those of the clone the CPU runs, the same
+ * for every caller on one machine.
  */
 /* The clamps if-convert only without trapping math (see ops_dense.c). */
 #if defined(__GNUC__) && !defined(__clang__)
-#  pragma GCC optimize("no-trapping-math")
+#  pragma GCC optimize("no-trapping-math", "fp-contract=fast")
 #endif
 
 #include "nn/ops.h"
@@ -54,6 +56,11 @@ VN_NN_CLONES static void gelu_fwd_range(float *restrict out, const float *restri
         float x = inp[i];
         out[i] = gelu_of(x, gelu_t(x));
     }
+}
+
+void vn_nn_gelu_fwd_rows(float *out, const float *inp, int64_t n)
+{
+    gelu_fwd_range(out, inp, n);
 }
 
 VN_NN_CLONES static void gelu_bwd_range(float *restrict dinp, const float *restrict inp, const float *restrict dout,

@@ -232,6 +232,10 @@ void vn_nn_gelu_forward_grad_host(const struct vn_nn *nn, float *g, float *hd, i
 void vn_nn_residual_ln_host(const struct vn_nn *nn, float *out, float *ln, float *mean, float *rstd, const float *a,
                             const float *b, const float *w, const float *bias, int64_t N, int64_t C);
 
+/* out[i] = GELU(inp[i]) (tanh form), single-threaded, with exactly the bits of the host
+ * GELU ops (ops_gelu.c): for the cpu backend's GEMM epilogue. */
+void vn_nn_gelu_fwd_rows(float *out, const float *inp, int64_t n);
+
 /* The attention core for short sequences (ops_attention_short.c), host only: whole
  * (b, h) pairs, where short_ok(T, HS) says the path applies. Same layouts and results
  * (up to rounding) as vn_attention_forward and vn_attention_backward(_set); set stores
