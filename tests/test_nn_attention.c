@@ -178,6 +178,19 @@ static void divided_case(const vn_nn *nn, vn_test_rng *r, int64_t B, int64_t F, 
     }
     check_err("divided temporal dqkv", dqkv, rdqkv, nqkv, 1e-4, bw);
 
+    /* The one-op temporal half: in place for short sequences with 16-multiple heads on
+     * the host, regrouped through the given buffers otherwise; its gradient is stored
+     * over whatever dqkv held. */
+    float *out_f = zeros(no), *lse_f = zeros(B * S * NH * F), *dqkv_f = vn_test_copy(prior, nqkv);
+    float *qkvg = zeros(nqkv), *outg = zeros(no), *dqkvg = zeros(nqkv), *doutg = zeros(no);
+    vn_attention_forward_temporal(nn, out_f, lse_f, qkv, B, F, S, C, NH, qkvg, outg, scratch);
+    vn_attention_backward_temporal_set(nn, dqkv_f, dout, qkv, out_f, lse_f, B, F, S, C, NH, qkvg, outg, dqkvg, doutg,
+                                       scratch);
+    check_err("divided temporal one-op out", out_f, rout, no, 1e-5, fw);
+    check_err("divided temporal one-op lse", lse_f, lse_t, B * S * NH * F, 1e-5, NULL);
+    check_err("divided temporal one-op dqkv", dqkv_f, rdqkv, nqkv, 1e-4, bw);
+    free(out_f), free(lse_f), free(dqkv_f), free(qkvg), free(outg), free(dqkvg), free(doutg);
+
     /* Spatial: the same core on B*F sequences of S tokens, no regrouping. */
     attn_case sp = {.B = B * F, .T = S, .C = C, .NH = NH, .qkv = qkv, .dout = dout};
     attn_compare(nn, &sp, fw, bw);
@@ -197,6 +210,8 @@ START_TEST(attention_divided_vs_reference)
     divided_case(&env.nn, &r, 2, 4, 9, 3, 16, &fw, &bw);
     divided_case(&env.nn, &r, 1, 8, 16, 2, 32, &fw, &bw);
     divided_case(&env.nn, &r, 3, 3, 5, 1, 8, &fw, &bw);
+    divided_case(&env.nn, &r, 2, 15, 3, 2, 64, &fw, &bw);
+    ck_assert(vn_attention_temporal_in_place(&env.nn, 8, 64, 2) && !vn_attention_temporal_in_place(&env.nn, 3, 8, 1));
     printf("attention divided fast vs reference: forward rel err <= %.2e, backward <= %.2e\n", fw, bw);
     vn_be_close(&env.be);
 }

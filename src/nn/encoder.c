@@ -45,7 +45,8 @@ static void acts_layout(vn_encoder_acts *a, vn_enc_bump *m, int64_t N)
     a->patches = vn_enc_take(m, rows * K);
     a->tok = vn_enc_take(m, rows * D);
     a->main = (vn_enc_stack){enc->blocks, c->depth, c->attention == VN_ATTENTION_DIVIDED, B, enc->F, enc->S, T,
-                             NULL, a->blk};
+                             NULL, a->blk, 0};
+    a->main.regroup = a->main.divided && !vn_attention_temporal_in_place(&enc->nn, enc->F, D, NH);
     vn_enc_stack_layout(&a->main, m, D, H, NH);
     a->fin = vn_enc_take(m, rows * D);
     a->fin_mean = vn_enc_take(m, rows);
@@ -54,7 +55,7 @@ static void acts_layout(vn_encoder_acts *a, vn_enc_bump *m, int64_t N)
     a->pool_attn = vn_enc_take(m, rows);
     a->emb = vn_enc_take(m, N * D);
     if (c->family == VN_ENCODER_FRAMES_TEMPORAL) {
-        a->temporal = (vn_enc_stack){enc->tblocks, c->temporal_depth, 0, N, 1, T0, T0, NULL, a->tblk};
+        a->temporal = (vn_enc_stack){enc->tblocks, c->temporal_depth, 0, N, 1, T0, T0, NULL, a->tblk, 0};
         vn_enc_stack_layout(&a->temporal, m, D, H, NH);
         a->tfin = vn_enc_take(m, N * T0 * D);
         a->tfin_mean = vn_enc_take(m, N * T0);
@@ -73,9 +74,11 @@ static void acts_layout(vn_encoder_acts *a, vn_enc_bump *m, int64_t N)
         a->dpooled = vn_enc_take(m, B * D);
         w->dln = vn_enc_take(m, rows * D);
         w->dqkv = vn_enc_take(m, rows * 3 * D);
-        w->dqkvg = vn_enc_take(m, rows * 3 * D);
         w->datt = vn_enc_take(m, rows * D);
-        w->dattg = vn_enc_take(m, rows * D);
+        if (a->main.regroup) {
+            w->dqkvg = vn_enc_take(m, rows * 3 * D);
+            w->dattg = vn_enc_take(m, rows * D);
+        }
         w->dh = vn_enc_take(m, rows * H);
         w->dg = vn_enc_take(m, rows * H);
     }

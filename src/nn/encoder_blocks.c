@@ -23,8 +23,10 @@ void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, 
             b.t_mean = vn_enc_take(a, n);
             b.t_rstd = vn_enc_take(a, n);
             b.t_qkv = vn_enc_take(a, n * 3 * D);
-            b.t_qkvg = vn_enc_take(a, n * 3 * D);
-            b.t_attg = vn_enc_take(a, n * D);
+            if (s->regroup) {
+                b.t_qkvg = vn_enc_take(a, n * 3 * D);
+                b.t_attg = vn_enc_take(a, n * D);
+            }
             b.t_lse = vn_enc_take(a, n * NH);
             b.t_att = vn_enc_take(a, n * D);
             b.x_t = vn_enc_take(a, n * D);
@@ -67,9 +69,8 @@ void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn
         }
         if (s->divided) {
             vn_linear_forward(nn, b->t_qkv, b->t_ln, P + p->tqkv_w, P + p->tqkv_b, n, D, 3 * D);
-            vn_attention_group_temporal(nn, b->t_qkvg, b->t_qkv, s->B, s->F, s->S, 3 * D);
-            vn_attention_forward(nn, b->t_attg, b->t_lse, b->t_qkvg, s->B * s->S, s->F, D, NH, w->attn_scratch);
-            vn_attention_ungroup_temporal(nn, b->t_att, b->t_attg, s->B, s->F, s->S, D, 0);
+            vn_attention_forward_temporal(nn, b->t_att, b->t_lse, b->t_qkv, s->B, s->F, s->S, D, NH, b->t_qkvg,
+                                          b->t_attg, w->attn_scratch);
             vn_linear_forward(nn, w->tmp, b->t_att, P + p->tproj_w, P + p->tproj_b, n, D, D);
             vn_residual_layernorm_forward(nn, b->x_t, b->ln1, b->mean1, b->rstd1, x, w->tmp, P + p->norm1_w,
                                           P + p->norm1_b, n, D);
@@ -149,10 +150,8 @@ void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const v
 
         if (s->divided) {
             vn_linear_backward_set(nn, w->datt, G + p->tproj_w, NULL, dx, b->t_att, P + p->tproj_w, n, D, D);
-            vn_attention_group_temporal(nn, w->dattg, w->datt, s->B, s->F, s->S, D);
-            vn_attention_backward_set(nn, w->dqkvg, w->dattg, b->t_qkvg, b->t_attg, b->t_lse, s->B * s->S, s->F, D,
-                                      NH, w->attn_scratch);
-            vn_attention_ungroup_temporal(nn, w->dqkv, w->dqkvg, s->B, s->F, s->S, 3 * D, 0);
+            vn_attention_backward_temporal_set(nn, w->dqkv, w->datt, b->t_qkv, b->t_att, b->t_lse, s->B, s->F, s->S,
+                                               D, NH, b->t_qkvg, b->t_attg, w->dqkvg, w->dattg, w->attn_scratch);
             vn_linear_backward_set(nn, w->dln, G + p->tqkv_w, G + p->tqkv_b, w->dqkv, b->t_ln, P + p->tqkv_w, n, D,
                                    3 * D);
             vn_layernorm_backward_bias(nn, dx, G + p->tnorm_w, G + p->tnorm_b, w->dln, x_in, P + p->tnorm_w,

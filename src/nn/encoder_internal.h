@@ -81,6 +81,8 @@ typedef struct vn_enc_stack {
     int64_t B, F, S, T;           /* T = F * S; F, S only matter when divided */
     float *x0;                    /* input [B*T, D]; the output is blk[depth-1].x2 */
     vn_enc_block_acts *blk;
+    int regroup;                  /* divided: temporal attention goes through regrouped copies
+                                     (t_qkvg, t_attg; vn_attention_forward_temporal) */
 } vn_enc_stack;
 
 /* Shared buffers of one forward/backward, sized for the largest stack. */

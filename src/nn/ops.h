@@ -181,6 +181,22 @@ void vn_attention_group_temporal(const vn_nn *nn, float *dst, const float *src, 
 void vn_attention_ungroup_temporal(const vn_nn *nn, float *dst, const float *src, int64_t B, int64_t F, int64_t S,
                                    int64_t W, int accumulate);
 
+/* Divided attention's temporal half in one op: qkv [B, F, S, 3C] (token (b, f, s) at
+ * row (b F + f) S + s) attends along F for each (b, s); out [B, F, S, C] in the same
+ * layout, lse [B S, NH, F]. The same as group_temporal, forward, ungroup_temporal. The
+ * host reads short sequences in place (vn_attention_temporal_in_place); otherwise it
+ * regroups through qkvg [B S F, 3C] and outg [B S F, C], which may be NULL when in
+ * place, and which the backward reads: pass it the forward's. */
+int vn_attention_temporal_in_place(const vn_nn *nn, int64_t F, int64_t C, int64_t NH);
+void vn_attention_forward_temporal(const vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B, int64_t F,
+                                   int64_t S, int64_t C, int64_t NH, float *qkvg, float *outg, float *scratch);
+/* Its backward, storing dqkv [B, F, S, 3C] (overwritten, as vn_attention_backward_set);
+ * doutg [B S F, C] and dqkvg [B S F, 3C] are regrouping buffers like qkvg. */
+void vn_attention_backward_temporal_set(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
+                                        const float *out, const float *lse, int64_t B, int64_t F, int64_t S, int64_t C,
+                                        int64_t NH, const float *qkvg, const float *outg, float *dqkvg, float *doutg,
+                                        float *scratch);
+
 /* ---- tubelet / patch embedding: a Conv3d with kernel = stride = (tt, p, p) --------
  * inp is a clip batch [B, Ch, Fr, H, W] (NCTHW); out is [B, L, C] with
  * L = (Fr/tt) * (H/p) * (W/p) tokens in (t, h, w) order; w is [C, Ch*tt*p*p] in

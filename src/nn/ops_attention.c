@@ -510,7 +510,7 @@ void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *
         return;
     }
     if (vn_nn_attention_short_ok(T, C / NH)) {
-        vn_nn_attention_forward_short(nn, out, lse, qkv, B, T, C, NH);
+        vn_nn_attention_forward_short(nn, out, lse, qkv, B, T, 1, C, NH);
         return;
     }
     int64_t HS = C / NH, nqb = (T + BQ - 1) / BQ, items = B * NH * nqb;
@@ -596,7 +596,7 @@ static void attention_backward_host(const vn_nn *nn, float *dqkv, const float *d
     if (pairs == 0 || T == 0)
         return;
     if (vn_nn_attention_short_ok(T, HS)) {
-        vn_nn_attention_backward_short(nn, dqkv, dout, qkv, out, lse, B, T, C, NH, set);
+        vn_nn_attention_backward_short(nn, dqkv, dout, qkv, out, lse, B, T, 1, C, NH, set);
         return;
     }
     if (pairs < nt)
@@ -681,4 +681,39 @@ void vn_attention_ungroup_temporal(const vn_nn *nn, float *dst, const float *src
         else
             memcpy(d, x, (size_t)W * sizeof *d);
     }
+}
+
+int vn_attention_temporal_in_place(const vn_nn *nn, int64_t F, int64_t C, int64_t NH)
+{
+    return !nn->dev && NH > 0 && C % NH == 0 && vn_nn_attention_short_ok(F, C / NH);
+}
+
+void vn_attention_forward_temporal(const vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B, int64_t F,
+                                   int64_t S, int64_t C, int64_t NH, float *qkvg, float *outg, float *scratch)
+{
+    if (!vn_attention_temporal_in_place(nn, F, C, NH)) {
+        vn_attention_group_temporal(nn, qkvg, qkv, B, F, S, 3 * C);
+        vn_attention_forward(nn, outg, lse, qkvg, B * S, F, C, NH, scratch);
+        vn_attention_ungroup_temporal(nn, out, outg, B, F, S, C, 0);
+        return;
+    }
+    VN_PROF_FLOPS(nn->prof, VN_PROF_ATTENTION_FWD, 4.0 * (double)(B * S) * (double)F * (double)F * (double)C);
+    vn_nn_attention_forward_short(nn, out, lse, qkv, B * S, F, S, C, NH);
+}
+
+void vn_attention_backward_temporal_set(const vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
+                                        const float *out, const float *lse, int64_t B, int64_t F, int64_t S, int64_t C,
+                                        int64_t NH, const float *qkvg, const float *outg, float *dqkvg, float *doutg,
+                                        float *scratch)
+{
+    if (!dqkv)
+        return;
+    if (!vn_attention_temporal_in_place(nn, F, C, NH)) {
+        vn_attention_group_temporal(nn, doutg, dout, B, F, S, C);
+        vn_attention_backward_set(nn, dqkvg, doutg, qkvg, outg, lse, B * S, F, C, NH, scratch);
+        vn_attention_ungroup_temporal(nn, dqkv, dqkvg, B, F, S, 3 * C, 0);
+        return;
+    }
+    VN_PROF_FLOPS(nn->prof, VN_PROF_ATTENTION_BWD, 8.0 * (double)(B * S) * (double)F * (double)F * (double)C);
+    vn_nn_attention_backward_short(nn, dqkv, dout, qkv, out, lse, B * S, F, S, C, NH, 1);
 }

@@ -142,9 +142,9 @@ static ALWAYS_INLINE void pad_lanes(v16f *pad, v16f *keep, int64_t T)
 }
 
 static ALWAYS_INLINE void fwd_pair_tt(float *restrict out, float *restrict lse, const float *restrict qb, int64_t T,
-                                      int64_t C, int64_t HS, float scale, const int TT)
+                                      int64_t C, int64_t S, int64_t HS, float scale, const int TT)
 {
-    const int64_t ld = 3 * C;
+    const int64_t ld = S * 3 * C;
     const float *qr[TT_MAX];
     v16f kt[HS_MAX], sc[TT_MAX], pad, keep;
     float p[TT_MAX][TT_MAX];
@@ -167,16 +167,16 @@ static ALWAYS_INLINE void fwd_pair_tt(float *restrict out, float *restrict lse, 
     }
     for (int64_t i = T; i < TT; i++)
         memset(p[i], 0, sizeof p[i]);
-    weighted_rows(out, C, (const float(*)[TT_MAX])p, qb + 2 * C, ld, T, HS, 1.0f, 0, TT);
+    weighted_rows(out, S * C, (const float(*)[TT_MAX])p, qb + 2 * C, ld, T, HS, 1.0f, 0, TT);
 }
 
-VN_NN_CLONES static void fwd_pair(float *out, float *lse, const float *qb, int64_t T, int64_t C, int64_t HS,
-                                  float scale)
+VN_NN_CLONES static void fwd_pair(float *out, float *lse, const float *qb, int64_t T, int64_t C, int64_t S,
+                                  int64_t HS, float scale)
 {
     if (T <= 8)
-        fwd_pair_tt(out, lse, qb, T, C, HS, scale, 8);
+        fwd_pair_tt(out, lse, qb, T, C, S, HS, scale, 8);
     else
-        fwd_pair_tt(out, lse, qb, T, C, HS, scale, 16);
+        fwd_pair_tt(out, lse, qb, T, C, S, HS, scale, 16);
 }
 
 /*
@@ -186,15 +186,15 @@ VN_NN_CLONES static void fwd_pair(float *out, float *lse, const float *qb, int64
  */
 static ALWAYS_INLINE void bwd_pair_tt(float *restrict dqb, const float *restrict qb, const float *restrict dob,
                                       const float *restrict ob, const float *restrict lse, int64_t T, int64_t C,
-                                      int64_t HS, float scale, int set, const int TT)
+                                      int64_t S, int64_t HS, float scale, int set, const int TT)
 {
-    const int64_t ld = 3 * C;
+    const int64_t ld = S * 3 * C, ldo = S * C;
     const float *qr[TT_MAX], *dor[TT_MAX];
     v16f t[HS_MAX], sc[TT_MAX], dp[TT_MAX], pad, keep;
     float p[TT_MAX][TT_MAX], ds[TT_MAX][TT_MAX], wt[TT_MAX][TT_MAX];
     for (int i = 0; i < TT; i++) {
         qr[i] = i < T ? qb + i * ld : zero_row;
-        dor[i] = i < T ? dob + i * C : zero_row;
+        dor[i] = i < T ? dob + i * ldo : zero_row;
     }
     pad_lanes(&pad, &keep, T);
     lanes_of(t, qb + C, ld, T, HS);
@@ -202,7 +202,7 @@ static ALWAYS_INLINE void bwd_pair_tt(float *restrict dqb, const float *restrict
     lanes_of(t, qb + 2 * C, ld, T, HS);
     row_products(dp, dor, t, HS, TT);
     for (int64_t i = 0; i < T; i++) {
-        const float *o = ob + i * C, *g = dor[i];
+        const float *o = ob + i * ldo, *g = dor[i];
         float di = 0.0f;
         for (int64_t d = 0; d < HS; d++)
             di += g[d] * o[d];
@@ -226,64 +226,72 @@ static ALWAYS_INLINE void bwd_pair_tt(float *restrict dqb, const float *restrict
     weighted_rows(dqb + C, ld, (const float(*)[TT_MAX])wt, qb, ld, T, HS, scale, acc, TT);
     /* dv_j = sum_i P_ij dO_i */
     transpose_w(wt, (const float(*)[TT_MAX])p, T);
-    weighted_rows(dqb + 2 * C, ld, (const float(*)[TT_MAX])wt, dob, C, T, HS, 1.0f, acc, TT);
+    weighted_rows(dqb + 2 * C, ld, (const float(*)[TT_MAX])wt, dob, ldo, T, HS, 1.0f, acc, TT);
 }
 
 VN_NN_CLONES static void bwd_pair(float *dqb, const float *qb, const float *dob, const float *ob, const float *lse,
-                                  int64_t T, int64_t C, int64_t HS, float scale, int set)
+                                  int64_t T, int64_t C, int64_t S, int64_t HS, float scale, int set)
 {
     if (T <= 8)
-        bwd_pair_tt(dqb, qb, dob, ob, lse, T, C, HS, scale, set, 8);
+        bwd_pair_tt(dqb, qb, dob, ob, lse, T, C, S, HS, scale, set, 8);
     else
-        bwd_pair_tt(dqb, qb, dob, ob, lse, T, C, HS, scale, set, 16);
+        bwd_pair_tt(dqb, qb, dob, ob, lse, T, C, S, HS, scale, set, 16);
 }
 
 /* Pull the next pair's rows toward the cache while this one computes: a few lines at a
- * stride of 3C (or C) floats, which the hardware prefetchers miss. */
-static void prefetch_pair(const float *qb, const float *dob, const float *ob, int64_t T, int64_t C, int64_t HS)
+ * stride of S 3C (or S C) floats, which the hardware prefetchers miss. */
+static void prefetch_pair(const float *qb, const float *dob, const float *ob, int64_t T, int64_t C, int64_t S,
+                          int64_t HS)
 {
     for (int64_t t = 0; t < T; t++)
         for (int64_t d = 0; d < HS; d += 16) {
-            const float *q = qb + t * 3 * C + d;
+            const float *q = qb + t * S * 3 * C + d;
             __builtin_prefetch(q, 0, 2);
             __builtin_prefetch(q + C, 0, 2);
             __builtin_prefetch(q + 2 * C, 0, 2);
             if (dob) {
-                __builtin_prefetch(dob + t * C + d, 0, 2);
-                __builtin_prefetch(ob + t * C + d, 0, 2);
+                __builtin_prefetch(dob + t * S * C + d, 0, 2);
+                __builtin_prefetch(ob + t * S * C + d, 0, 2);
             }
         }
 }
 
-void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B,
-                                   int64_t T, int64_t C, int64_t NH)
+/* Sequence g's first row: sequences of T rows S apart, S of them interleaved in each
+ * block of T S rows (S = 1: one after another). */
+static inline int64_t seq_row(int64_t g, int64_t T, int64_t S)
 {
-    int64_t HS = C / NH, pairs = B * NH;
+    return g / S * T * S + g % S;
+}
+
+void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *lse, const float *qkv, int64_t G,
+                                   int64_t T, int64_t S, int64_t C, int64_t NH)
+{
+    int64_t HS = C / NH, pairs = G * NH;
     float scale = 1.0f / sqrtf((float)HS);
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (pairs * T * T * HS >= VN_NN_PAR_MIN)
     for (int64_t pair = 0; pair < pairs; pair++) {
-        int64_t b = pair / NH, h = pair % NH;
+        int64_t r = seq_row(pair / NH, T, S), h = pair % NH;
         if (pair + 1 < pairs)
-            prefetch_pair(qkv + (pair + 1) / NH * T * 3 * C + (pair + 1) % NH * HS, NULL, NULL, T, C, HS);
-        fwd_pair(out + b * T * C + h * HS, lse + pair * T, qkv + b * T * 3 * C + h * HS, T, C, HS, scale);
+            prefetch_pair(qkv + seq_row((pair + 1) / NH, T, S) * 3 * C + (pair + 1) % NH * HS, NULL, NULL, T, C, S,
+                          HS);
+        fwd_pair(out + r * C + h * HS, lse + pair * T, qkv + r * 3 * C + h * HS, T, C, S, HS, scale);
     }
 }
 
 void vn_nn_attention_backward_short(const struct vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
-                                    const float *out, const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH,
-                                    int set)
+                                    const float *out, const float *lse, int64_t G, int64_t T, int64_t S, int64_t C,
+                                    int64_t NH, int set)
 {
-    int64_t HS = C / NH, pairs = B * NH;
+    int64_t HS = C / NH, pairs = G * NH;
     float scale = 1.0f / sqrtf((float)HS);
 #pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (pairs * T * T * HS >= VN_NN_PAR_MIN)
     for (int64_t pair = 0; pair < pairs; pair++) {
-        int64_t b = pair / NH, h = pair % NH;
+        int64_t r = seq_row(pair / NH, T, S), h = pair % NH;
         if (pair + 1 < pairs) {
-            int64_t nb = (pair + 1) / NH, nh = (pair + 1) % NH;
-            prefetch_pair(qkv + nb * T * 3 * C + nh * HS, dout + nb * T * C + nh * HS, out + nb * T * C + nh * HS, T,
-                          C, HS);
+            int64_t nr = seq_row((pair + 1) / NH, T, S), nh = (pair + 1) % NH;
+            prefetch_pair(qkv + nr * 3 * C + nh * HS, dout + nr * C + nh * HS, out + nr * C + nh * HS, T, C, S, HS);
         }
-        bwd_pair(dqkv + b * T * 3 * C + h * HS, qkv + b * T * 3 * C + h * HS, dout + b * T * C + h * HS,
-                 out + b * T * C + h * HS, lse + pair * T, T, C, HS, scale, set);
+        bwd_pair(dqkv + r * 3 * C + h * HS, qkv + r * 3 * C + h * HS, dout + r * C + h * HS, out + r * C + h * HS,
+                 lse + pair * T, T, C, S, HS, scale, set);
     }
 }

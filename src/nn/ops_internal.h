@@ -237,14 +237,17 @@ void vn_nn_residual_ln_host(const struct vn_nn *nn, float *out, float *ln, float
 void vn_nn_gelu_fwd_rows(float *out, const float *inp, int64_t n);
 
 /* The attention core for short sequences (ops_attention_short.c), host only: whole
- * (b, h) pairs, where short_ok(T, HS) says the path applies. Same layouts and results
- * (up to rounding) as vn_attention_forward and vn_attention_backward(_set); set stores
- * the gradients into dqkv instead of adding. */
+ * (sequence, head) pairs, where short_ok(T, HS) says the path applies. G sequences of T
+ * rows, S rows apart, S of them interleaved in each block of T S rows (S = 1: the
+ * layout of vn_attention_forward; S > 1: divided attention's temporal sequences read in
+ * place); lse is [G, NH, T]. Same results (up to rounding) as vn_attention_forward and
+ * vn_attention_backward(_set) on the regrouped rows; set stores the gradients into dqkv
+ * instead of adding. */
 int vn_nn_attention_short_ok(int64_t T, int64_t HS);
-void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *lse, const float *qkv, int64_t B,
-                                   int64_t T, int64_t C, int64_t NH);
+void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *lse, const float *qkv, int64_t G,
+                                   int64_t T, int64_t S, int64_t C, int64_t NH);
 void vn_nn_attention_backward_short(const struct vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
-                                    const float *out, const float *lse, int64_t B, int64_t T, int64_t C, int64_t NH,
-                                    int set);
+                                    const float *out, const float *lse, int64_t G, int64_t T, int64_t S, int64_t C,
+                                    int64_t NH, int set);
 
 #endif

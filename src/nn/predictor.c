@@ -281,7 +281,7 @@ static void acts_layout(vn_predictor_acts *a, vn_enc_bump *m)
     a->pos_idx = (int32_t *)vn_enc_take(m, rows);
     a->tgt_idx = (int32_t *)vn_enc_take(m, nt);
     a->ctx_idx = (int32_t *)vn_enc_take(m, nc);
-    a->stack = (vn_enc_stack){p->blocks, (int)p->cfg.depth, 0, Nb, 1, T, T, NULL, a->blk};
+    a->stack = (vn_enc_stack){p->blocks, (int)p->cfg.depth, 0, Nb, 1, T, T, NULL, a->blk, 0};
     vn_enc_stack_layout(&a->stack, m, Dp, H, NH);
     a->xt = vn_enc_take(m, nt * Dp);
     a->fin = vn_enc_take(m, nt * Dp);
