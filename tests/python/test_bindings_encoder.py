@@ -177,3 +177,29 @@ def test_encoder_errors(ctx, tiny_encoder, tmp_path):
     with pytest.raises(vnative.VnError) as err:
         tiny_encoder.save(tmp_path / "no" / "such" / "dir" / "w.safetensors")
     assert err.value.status in ("VN_ERR_IO", "VN_ERR_NOT_FOUND")
+
+
+def test_profile(ctx):
+    """Context.profile: empty until profiling is on; an encode's entries carry calls, self
+    time and the GEMMs' and attention's FLOPs (the xs video closed form); reset zeroes it."""
+    with vnative.Encoder(ctx, "xs") as enc:
+        x = np.random.default_rng(2).standard_normal((2,) + enc.input_shape).astype(np.float32)
+        enc.encode(x)
+        assert ctx.profile() == []
+        ctx.set_profiling(True)
+        enc.encode(x)
+        prof = {e["op"]: e for e in ctx.profile()}
+        ctx.set_profiling(False)
+        assert prof["gemm"]["calls"] == 17 and prof["gemm"]["seconds"] > 0
+        assert prof["attention fwd"]["calls"] == 4 and not any(k.endswith("bwd") for k in prof)
+        # 2 clips of 128 tokens, dim 128, hidden 512, depth 4, patch embed K = 3*2*8*8
+        n, d, h, k = 2 * 128, 128, 512, 3 * 2 * 8 * 8
+        gemm = 2 * n * k * d + 4 * (2 * n * d * 3 * d + 2 * n * d * d + 2 * 2 * n * d * h)
+        attention = 4 * (4 * 2 * 128 * 128 * d)
+        assert abs(prof["gemm"]["flops"] - gemm) <= 1e-6 * gemm, (prof["gemm"]["flops"], gemm)
+        assert abs(prof["attention fwd"]["flops"] - attention) <= 1e-6 * attention
+        assert sum(e["flops"] for e in prof.values()) == pytest.approx(gemm + attention, rel=1e-6)
+        enc.encode(x)  # profiling is off: nothing more is counted
+        assert {e["op"]: e["calls"] for e in ctx.profile()}["gemm"] == 17
+        ctx.profile_reset()
+        assert ctx.profile() == []

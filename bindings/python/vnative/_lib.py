@@ -101,6 +101,10 @@ vn_context_backend = _fn("vn_context_backend", st, vp, pi)
 vn_context_threads = _fn("vn_context_threads", st, vp, pi)
 vn_context_seed = _fn("vn_context_seed", st, vp, pu64)
 vn_context_comm_id = _fn("vn_context_comm_id", st, vp, c_void_p, c_size_t, P(c_size_t))
+vn_context_set_profiling = _fn("vn_context_set_profiling", st, vp, c_int)
+vn_context_profile_reset = _fn("vn_context_profile_reset", st, vp)
+vn_context_profile_count = _fn("vn_context_profile_count", st, vp, pi)
+vn_context_profile_entry = _fn("vn_context_profile_entry", st, vp, c_int, pstr, pi64, pd, pd)
 vn_dtype_name = _fn("vn_dtype_name", c_char_p, c_int)
 
 # --- video.h -----------------------------------------------------------------------------

@@ -131,6 +131,33 @@ class Context(Resource):
         _lib.check(_lib.vn_context_comm_id(self._live(), buf, len(buf), ctypes.byref(n)))
         return buf.raw[:n.value]
 
+    def set_profiling(self, on: bool = True) -> None:
+        """Start (from zero) or stop the per-op profile of everything this context runs:
+        self time, calls and counted FLOPs per engine op (see profile())."""
+        _lib.check(_lib.vn_context_set_profiling(self._live(), int(bool(on))))
+
+    def profile_reset(self) -> None:
+        """Zero the profile's counters (profiling stays on or off)."""
+        _lib.check(_lib.vn_context_profile_reset(self._live()))
+
+    def profile(self) -> List[Dict[str, Any]]:
+        """The profile so far, one dict per op that ran: ``op``, ``calls``, ``seconds`` (self
+        time: nested ops are charged to their own entries, so the entries add up) and
+        ``flops`` (counted from the shapes of the GEMMs and attention that ran; 0 for the
+        others)."""
+        n = ctypes.c_int()
+        _lib.check(_lib.vn_context_profile_count(self._live(), ctypes.byref(n)))
+        out = []
+        for i in range(n.value):
+            name, calls = ctypes.c_char_p(), ctypes.c_int64()
+            secs, flops = ctypes.c_double(), ctypes.c_double()
+            _lib.check(_lib.vn_context_profile_entry(self._live(), i, ctypes.byref(name), ctypes.byref(calls),
+                                                     ctypes.byref(secs), ctypes.byref(flops)))
+            if calls.value:
+                out.append({"op": name.value.decode(), "calls": calls.value, "seconds": secs.value,
+                            "flops": flops.value})
+        return out
+
     def __repr__(self) -> str:
         if self.closed:
             return "<vnative.Context closed>"
