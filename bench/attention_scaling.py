@@ -17,11 +17,9 @@ rounds while VN_BENCH_BUDGET_S lasts; each run first waits (briefly) for a momen
 nothing else is runnable.
 """
 import datetime
-import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,7 +60,9 @@ BIN = {}  # the private copies of the bench programs main() runs
 
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
+import bench_common  # noqa: E402
 import run_encoder_bench as reb  # noqa: E402
+from bench_common import run_json  # noqa: E402
 import torch_encoder as te  # noqa: E402
 
 
@@ -91,22 +91,10 @@ def wait_quiet():
     QUIET["waited"] += time.monotonic() - t0
 
 
-def run_json(argv):
-    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
 def gemm_peak():
-    rows = [line for line in open(os.path.join(ROOT, "bench", "gemm_shapes.txt")) if line.startswith("square")]
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.writelines(rows)
-        path = f.name
-    try:
-        wait_quiet()
-        res = run_json([BIN["bench_gemm"], path, str(THREADS)])
-    finally:
-        os.unlink(path)
-    return max(r["gflops"] for r in res)
+    wait_quiet()
+    # the private copies' directory has the build's layout (bench/bench_gemm)
+    return bench_common.gemm_peak(os.path.dirname(os.path.dirname(BIN["bench_gemm"])), THREADS)[0]
 
 
 def argv_of(side, att, frames):
@@ -248,7 +236,8 @@ def main():
             src = os.path.join(BUILD, "bench", name)
             if not os.path.exists(src):
                 sys.exit(f"attention_scaling: {src} is missing; run ./bench/attention_scaling.sh")
-            BIN[name] = shutil.copy2(src, os.path.join(tmp, name))
+            os.makedirs(os.path.join(tmp, "bench"), exist_ok=True)
+            BIN[name] = shutil.copy2(src, os.path.join(tmp, "bench", name))
         return measure()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -9,11 +9,8 @@ analytic count (below) against the peak of vnative's oneDNN sgemm measured in th
 (bench_gemm on the square rows of bench/gemm_shapes.txt).
 """
 import datetime
-import json
 import os
-import subprocess
 import sys
-import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("VN_BENCH_BUILD", "build"))
@@ -25,6 +22,7 @@ ROUNDS = int(os.environ.get("VN_BENCH_ROUNDS", "2"))
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 import torch_encoder as te  # noqa: E402
+from bench_common import gemm_peak, run_json  # noqa: E402
 
 # (preset, batch, family, attention, pooling, timed repetitions)
 CONFIGS = [(p, b, fam, att, "mean", reps)
@@ -71,23 +69,6 @@ def forward_flops(cfg, N):
     return f
 
 
-def run_json(argv):
-    out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-def gemm_peak():
-    rows = [line for line in open(os.path.join(ROOT, "bench", "gemm_shapes.txt")) if line.startswith("square")]
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
-        f.writelines(rows)
-        path = f.name
-    try:
-        res = run_json([os.path.join(BUILD, "bench", "bench_gemm"), path, str(THREADS)])
-    finally:
-        os.unlink(path)
-    return max(r["gflops"] for r in res), {r["name"]: r["gflops"] for r in res}
-
-
 def status_line(best):
     parts, met, n = [], 0, 0
     for preset in ("xs", "s"):
@@ -102,7 +83,7 @@ def status_line(best):
 
 def main():
     load0 = os.getloadavg()[0]
-    peak, peaks = gemm_peak()
+    peak, peaks = gemm_peak(BUILD, THREADS)
     best = {}
     torch_version = "?"
     loads = []
@@ -120,7 +101,7 @@ def main():
                         cur[k] = min(cur.get(k, 1e30), r[k])
                 print(f"round {rnd + 1} {preset} {fam} {att} {side}: step {r['step_s'] * 1e3:.1f} ms, "
                       f"encode {r['encode_s'] * 1e3:.1f} ms", flush=True)
-    peak2, _ = gemm_peak()
+    peak2, _ = gemm_peak(BUILD, THREADS)
     peak = max(peak, peak2)
     load1 = os.getloadavg()[0]
 
