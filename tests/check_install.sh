@@ -16,7 +16,10 @@ prefix=$(pkg-config --variable=prefix vnative)
 flags=$(pkg-config --define-variable=prefix="$dest$prefix" --cflags --libs vnative)
 echo "pkg-config: $flags"
 case "$flags" in *"$dest"*) ;; *) echo "pkg-config flags do not point into the destdir"; exit 1 ;; esac
-cc -std=c99 -Wall -Werror "$program" $flags -o "$dest/user_program"
+# A library built with sanitizers (meson -Db_sanitize) needs its users built with them too.
+san=""
+case "${VN_TEST_SANITIZE:-none}" in none | "") ;; *) san="-fsanitize=$VN_TEST_SANITIZE" ;; esac
+cc -std=c99 -Wall -Werror $san "$program" $flags -o "$dest/user_program"
 libdir=$(pkg-config --define-variable=prefix="$dest$prefix" --variable=libdir vnative)
 out=$(LD_LIBRARY_PATH="$libdir" "$dest/user_program")
 echo "$out"

@@ -279,7 +279,7 @@ START_TEST(corrupt_config)
         vn_status want;
         const char *n1;
     } fields[] = {
-        {"dim", "15", VN_ERR_FORMAT, "'dim' is 15; it must be >= 1 and divisible by heads 2"},
+        {"dim", "15", VN_ERR_FORMAT, "'dim' is 15; it must be in 1..65536 and divisible by heads 2"},
         {"heads", NULL, VN_ERR_FORMAT, "'heads' is missing"},
         {"family", "\"movie\"", VN_ERR_FORMAT, "'family' is \"movie\""},
         {"version", "2", VN_ERR_VERSION, "newer"},

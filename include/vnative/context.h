@@ -135,7 +135,8 @@ VN_API vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_
  * self time (nested ops are charged to their own entries, so entries add up) and, for
  * GEMMs and attention, its FLOPs counted analytically. On the cpu backend the times
  * are wall times of the calling thread; on a device they are the host's (launch and
- * synchronisation), not the kernels'. Off by default; when off it costs a branch per op. */
+ * synchronisation), not the kernels'. Off by default; when off it costs a branch per op.
+ * on other than 0 or 1 gives VN_ERR_INVALID_ARG. */
 VN_API vn_status vn_context_set_profiling(vn_context *ctx, int on);
 
 /** Zero the profile counters. */

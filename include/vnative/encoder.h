@@ -5,10 +5,17 @@
  *   frames+temporal  a per-frame ViT, then a small temporal transformer over the frame embeddings
  *   video            tubelet (t x p x p) tokens and a space-time transformer, joint or divided
  *
- * A vn_encoder is a model: its weights, created from a config and a seed. Once created
- * it may be shared by any number of threads for encoding (each call uses its own
- * activation memory). Training goes through a trainer, which owns the gradients and
- * optimiser state.
+ * A vn_encoder is a model: its weights, created from a config and a seed. Training goes
+ * through a trainer, which owns the gradients and optimiser state.
+ *
+ * Thread safety: a vn_encoder is the shareable model (its context may be shared too).
+ * Once created, any number of threads may call vn_encoder_encode, vn_encoder_encode_tokens,
+ * vn_encoder_save, vn_encoder_get_param and the other read-only queries on one encoder at
+ * once: each encode takes its own activation memory (from a small locked pool), and on a
+ * deterministic context gives bits identical to the same call made alone
+ * (tests/test_thread_encode.c). vn_encoder_set_precision, vn_encoder_set_param and
+ * vn_encoder_destroy write the model: none may run while any other call uses the same
+ * encoder. An encoder a trainer owns is written by its steps: encode with it between steps.
  *
  * Parameter names follow PyTorch/timm conventions ("patch_embed.proj.weight",
  * "blocks.0.attn.qkv.weight", "blocks.0.mlp.fc1.bias", "norm.weight", ...), and

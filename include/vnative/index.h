@@ -9,6 +9,11 @@
  *
  * Files: vn_index_save writes the vectors as a float32 .npy [n, dim] and the ids as an
  * int64 .npy [n], the layout numpy, FAISS and `vnative encode` use.
+ *
+ * Thread safety: the read-only calls (vn_index_search, vn_index_search_shifted, vn_index_get,
+ * vn_index_save and the size queries) may run from any number of threads at once on one
+ * index, each with its own scratch memory. vn_index_add and vn_index_destroy write the
+ * index: neither may run while any other call uses it.
  */
 #ifndef VNATIVE_INDEX_H
 #define VNATIVE_INDEX_H

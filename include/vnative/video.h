@@ -43,7 +43,9 @@ typedef struct vn_video_open_options {
 /** Fill *opts with the defaults of the given version (VN_VIDEO_OPEN_OPTIONS_VERSION). */
 VN_API vn_status vn_video_open_options_init(vn_video_open_options *opts, unsigned int version);
 
-/** Open a file. opts may be NULL for the defaults. */
+/** Open a file. opts may be NULL for the defaults. A video whose frames are over 16384 pixels
+ * on a side or over 8192 x 8192 pixels in all is refused with VN_ERR_FORMAT (as a corrupt header
+ * usually is: reading would need gigabytes per frame). */
 VN_API vn_status vn_video_create(vn_video **out, const char *path, const vn_video_open_options *opts);
 
 /** Open an in-memory file (read through a custom AVIOContext). The bytes are copied,

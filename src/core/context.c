@@ -213,6 +213,8 @@ vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_t *len)
     VN_CHECK_NULL(ctx);
     VN_CHECK_NULL(id);
     VN_CHECK_NULL(len);
+    if (cap == 0)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_context_comm_id: cap is 0; no id fits in it");
     const vn_backend *t = ctx->be.table;
     if (!vn_be_supports(&ctx->be, VN_OP_ALLREDUCE) || !t->comm_id)
         return vn_error(VN_ERR_UNSUPPORTED, "vn_context_comm_id: the %s backend has no collectives", t->name);
@@ -222,6 +224,8 @@ vn_status vn_context_comm_id(vn_context *ctx, void *id, size_t cap, size_t *len)
 vn_status vn_context_set_profiling(vn_context *ctx, int on)
 {
     VN_CHECK_NULL(ctx);
+    if (on != 0 && on != 1)
+        return vn_error(VN_ERR_INVALID_ARG, "vn_context_set_profiling: on is %d; it must be 0 (off) or 1 (on)", on);
     if (on && !ctx->prof.enabled)
         vn_profile_reset(&ctx->prof);
     ctx->prof.enabled = on != 0;

@@ -26,6 +26,16 @@ void vn_log(vn_log_level level, const char *fmt, ...) VN_PRINTF(2, 3);
             return vn_error(VN_ERR_INVALID_ARG, "%s: argument '%s' is NULL", __func__, #p); \
     } while (0)
 
+/* A file or directory name: not NULL and not empty (an empty name would surface later as
+ * an OS error about "" that names nothing). */
+#define VN_CHECK_PATH(p)                                                                     \
+    do {                                                                                     \
+        VN_CHECK_NULL(p);                                                                    \
+        if ((p)[0] == '\0')                                                                  \
+            return vn_error(VN_ERR_INVALID_ARG, "%s: argument '%s' is an empty path", __func__, \
+                            #p);                                                             \
+    } while (0)
+
 /* A versioned struct's version field must be one this build knows (1..current);
  * otherwise fail with VN_ERR_VERSION naming the function, the struct and its _INIT macro. */
 #define VN_CHECK_VERSION(fn, what, got, current, init_macro)                                       \
@@ -41,7 +51,8 @@ void vn_log(vn_log_level level, const char *fmt, ...) VN_PRINTF(2, 3);
 #define VN_DEFINE_OPTIONS_INIT(fn_name, type, current, init_value)                                 \
     vn_status fn_name(type *opts, unsigned int version)                                            \
     {                                                                                              \
-        VN_CHECK_NULL(opts);                                                                       \
+        if (!opts) /* named by its type: the headers call it opts, cfg, res or metrics */          \
+            return vn_error(VN_ERR_INVALID_ARG, "%s: the %s to fill is NULL", #fn_name, #type);    \
         VN_CHECK_VERSION(#fn_name, "requested", version, current, #init_value);                    \
         type def_ = init_value;                                                                    \
         *opts = def_;                                                                              \

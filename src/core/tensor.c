@@ -34,9 +34,15 @@ vn_status vn_tensor_init(vn_tensor *t, void *data, vn_dtype dtype, int ndim, con
         return vn_error(VN_ERR_SHAPE, "vn_tensor_init: ndim %d is outside [0, %d]", ndim, VN_MAX_DIMS);
     if (ndim > 0 && !shape)
         return vn_error(VN_ERR_INVALID_ARG, "vn_tensor_init: argument 'shape' is NULL with ndim %d", ndim);
-    for (int i = 0; i < ndim; i++)
+    int64_t numel = 1;
+    for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0)
             return vn_error(VN_ERR_SHAPE, "vn_tensor_init: shape[%d] = %lld is negative", i, (long long)shape[i]);
+        /* the strides below are products of the extents: refuse what int64 cannot hold */
+        if (__builtin_mul_overflow(numel, shape[i], &numel))
+            return vn_error(VN_ERR_SHAPE, "vn_tensor_init: the product of the shape overflows int64 at shape[%d] = %lld",
+                            i, (long long)shape[i]);
+    }
     t->data = data;
     t->dtype = dtype;
     t->ndim = ndim;
@@ -57,8 +63,13 @@ vn_status vn_tensor_numel(const vn_tensor *t, int64_t *out)
     if (t->ndim < 0 || t->ndim > VN_MAX_DIMS)
         return vn_error(VN_ERR_SHAPE, "vn_tensor_numel: ndim %d is outside [0, %d]", t->ndim, VN_MAX_DIMS);
     int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++)
-        n *= t->shape[i];
+    for (int i = 0; i < t->ndim; i++) {
+        if (t->shape[i] < 0)
+            return vn_error(VN_ERR_SHAPE, "vn_tensor_numel: shape[%d] = %lld is negative", i, (long long)t->shape[i]);
+        if (__builtin_mul_overflow(n, t->shape[i], &n))
+            return vn_error(VN_ERR_SHAPE, "vn_tensor_numel: the product of the shape overflows int64 at shape[%d] = %lld",
+                            i, (long long)t->shape[i]);
+    }
     *out = n;
     return VN_OK;
 }

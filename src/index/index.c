@@ -256,8 +256,8 @@ vn_status vn_index_save(const vn_index *index, const char *vectors_path, const c
 {
     static const char fn[] = "vn_index_save";
     VN_CHECK_NULL(index);
-    VN_CHECK_NULL(vectors_path);
-    VN_CHECK_NULL(ids_path);
+    VN_CHECK_PATH(vectors_path);
+    VN_CHECK_PATH(ids_path);
     if (!strcmp(vectors_path, ids_path))
         return vn_error(VN_ERR_INVALID_ARG, "%s: the vectors and the ids would both go to %s", fn, vectors_path);
     char err[1024];
@@ -267,9 +267,9 @@ vn_status vn_index_save(const vn_index *index, const char *vectors_path, const c
     static const int64_t no_ids[1] = {0};
     const void *vdata = index->n ? (const void *)index->vec : (const void *)no_vec;
     const void *idata = index->n ? (const void *)index->ids : (const void *)no_ids;
-    if (vn_npy_write_atomic(vectors_path, VN_NPY_F32, 2, vshape, vdata, err, sizeof err) != 0)
-        return vn_error(VN_ERR_IO, "%s: %s", fn, err);
-    if (vn_npy_write_atomic(ids_path, VN_NPY_I64, 1, ishape, idata, err, sizeof err) != 0)
+    /* both files on disk before either is renamed: a full disk leaves the old pair whole */
+    const vn_npy_file files[2] = {{vectors_path, VN_NPY_F32, 2, vshape, vdata}, {ids_path, VN_NPY_I64, 1, ishape, idata}};
+    if (vn_npy_write_atomic_files(files, 2, err, sizeof err) != 0)
         return vn_error(VN_ERR_IO, "%s: %s", fn, err);
     return VN_OK;
 }
@@ -290,7 +290,9 @@ vn_status vn_index_load(vn_index **out, vn_context *ctx, const char *vectors_pat
     static const char fn[] = "vn_index_load";
     VN_CHECK_NULL(out);
     *out = NULL;
-    VN_CHECK_NULL(vectors_path);
+    VN_CHECK_PATH(vectors_path);
+    if (ids_path && !ids_path[0]) /* NULL numbers the rows; "" names no file */
+        return vn_error(VN_ERR_INVALID_ARG, "%s: argument 'ids_path' is an empty path", fn);
     VN_CHECK_NULL(ctx);
     if (!vn_index_metric_valid(metric))
         return vn_error(VN_ERR_INVALID_ARG,

@@ -8,9 +8,8 @@
 #include <stdio.h>
 #include <unistd.h>
 
-int vn_atomic_commit(int *fd, const char *tmp, const char *path, const char *dir, const char **what, int *renamed)
+int vn_atomic_sync_close(int *fd, const char **what)
 {
-    *renamed = 0;
     *what = "syncing the temp file for";
     if (fsync(*fd) != 0) {
         int e = errno;
@@ -23,11 +22,22 @@ int vn_atomic_commit(int *fd, const char *tmp, const char *path, const char *dir
     *fd = -1;
     if (rc != 0)
         return errno ? errno : EIO;
+    return 0;
+}
+
+int vn_atomic_rename(const char *tmp, const char *path, const char *dir, const char **what, int *renamed)
+{
+    *renamed = 0;
     *what = "renaming the temp file over";
     if (rename(tmp, path) != 0)
         return errno ? errno : EIO;
     *renamed = 1;
-    /* Without this the rename itself may not survive a crash. */
+    return vn_atomic_sync_dir(dir, what);
+}
+
+int vn_atomic_sync_dir(const char *dir, const char **what)
+{
+    /* Without this a rename into dir may not survive a crash. */
     *what = "syncing the directory of";
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     if (dfd < 0 || fsync(dfd) != 0) {
@@ -38,4 +48,11 @@ int vn_atomic_commit(int *fd, const char *tmp, const char *path, const char *dir
     }
     close(dfd);
     return 0;
+}
+
+int vn_atomic_commit(int *fd, const char *tmp, const char *path, const char *dir, const char **what, int *renamed)
+{
+    *renamed = 0;
+    int e = vn_atomic_sync_close(fd, what);
+    return e ? e : vn_atomic_rename(tmp, path, dir, what, renamed);
 }

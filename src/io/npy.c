@@ -96,11 +96,17 @@ int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *
         return fail(err, err_cap, "npy: cannot create %s: %s", path, strerror(errno));
     int ok = fwrite(hdr, 1, hlen, f) == hlen;
     ok = ok && (bytes == 0 || fwrite(data, 1, bytes, f) == bytes);
-    if (fclose(f) != 0)
-        ok = 0;
+    /* Only a regular file is half-written output to remove: the path may be a device or a
+     * pipe (/dev/full, /dev/stdout), and removing that, as root, would delete the node. */
+    struct stat sb;
+    int regular = fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode);
+    int e = errno;
+    if (fclose(f) != 0 && ok)
+        ok = 0, e = errno;
     if (!ok) {
-        remove(path);
-        return fail(err, err_cap, "npy: writing %s failed: %s", path, strerror(errno));
+        if (regular)
+            remove(path);
+        return fail(err, err_cap, "npy: writing %s failed: %s", path, strerror(e ? e : EIO));
     }
     return 0;
 }
@@ -124,69 +130,117 @@ static int write_all(int fd, const void *p, size_t n)
     return 1;
 }
 
-int vn_npy_write_atomic(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
-                        char *err, size_t err_cap)
+/* One file of an atomic write: its temp file (hidden, in the target's directory: rename
+ * is atomic only within one filesystem) written and synced, not yet renamed. */
+typedef struct npy_staged {
+    char *tmp, *dir;
+    int have_tmp, renamed;
+} npy_staged;
+
+static void staged_free(npy_staged *st)
 {
-    if (!path)
-        return fail(err, err_cap, "npy: NULL path or shape");
-    unsigned char hdr[512];
-    size_t hlen, bytes;
-    if (build_header(dtype, ndim, shape, data, hdr, sizeof hdr, &hlen, &bytes, err, err_cap) != 0)
-        return -1;
-    /* The temp file lives in the target's directory (rename is atomic only within one
-     * filesystem) and is hidden, so a half-written one is never taken for the array. */
-    const char *slash = strrchr(path, '/');
+    if (st->have_tmp && !st->renamed)
+        unlink(st->tmp);
+    free(st->tmp);
+    free(st->dir);
+    memset(st, 0, sizeof *st);
+}
+
+/* Returns 0, or an errno with *what naming the step. */
+static int stage(const vn_npy_file *f, npy_staged *st, const unsigned char *hdr, size_t hlen, size_t bytes,
+                 const char **what)
+{
+    const char *path = f->path, *slash = strrchr(path, '/');
     size_t dlen = slash ? (size_t)(slash - path) : 0;
     const char *base = slash ? slash + 1 : path;
+    *what = "writing";
     if (!*base)
-        return fail(err, err_cap, "npy: cannot write %s: %s", path, strerror(EISDIR));
+        return EISDIR;
     size_t cap = strlen(path) + 16;
-    char *tmp = malloc(cap), *dir = malloc(dlen + 2);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
-        return fail(err, err_cap, "npy: out of memory writing %s", path);
-    }
+    st->tmp = malloc(cap);
+    st->dir = malloc(dlen + 2);
+    *what = "allocating memory to write";
+    if (!st->tmp || !st->dir)
+        return ENOMEM;
     if (slash && dlen > 0) {
-        memcpy(dir, path, dlen);
-        dir[dlen] = '\0';
+        memcpy(st->dir, path, dlen);
+        st->dir[dlen] = '\0';
     } else {
-        strcpy(dir, slash ? "/" : ".");
+        strcpy(st->dir, slash ? "/" : ".");
     }
-    snprintf(tmp, cap, "%.*s%s.%s.XXXXXX", (int)dlen, path, slash ? "/" : "", base);
-    const char *what = "creating a temp file for";
-    int fd = -1, have_tmp = 0, renamed = 0, e = 0;
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        e = errno;
-        goto failed;
-    }
-    have_tmp = 1;
+    snprintf(st->tmp, cap, "%.*s%s.%s.XXXXXX", (int)dlen, path, slash ? "/" : "", base);
+    *what = "creating a temp file for";
+    int fd = mkstemp(st->tmp);
+    if (fd < 0)
+        return errno ? errno : EIO;
+    st->have_tmp = 1;
     /* mkstemp gives 0600; the array is an ordinary file, readable like one open() makes. */
     struct stat old;
     if (fchmod(fd, stat(path, &old) == 0 ? (old.st_mode & 07777) : 0644) != 0) {
         /* not fatal: the file is still written, only with mkstemp's mode */
     }
-    what = "writing";
-    if (!write_all(fd, hdr, hlen) || (bytes && !write_all(fd, data, bytes))) {
-        e = errno;
-        goto failed;
-    }
-    if ((e = vn_atomic_commit(&fd, tmp, path, dir, &what, &renamed)) != 0)
-        goto failed;
-    free(tmp);
-    free(dir);
-    return 0;
-failed:
-    if (fd >= 0)
+    *what = "writing";
+    if (!write_all(fd, hdr, hlen) || (bytes && !write_all(fd, f->data, bytes))) {
+        int e = errno ? errno : EIO;
         close(fd);
-    if (have_tmp && !renamed)
-        unlink(tmp);
-    fail(err, err_cap, "npy: %s %s: %s%s", what, path, strerror(e ? e : EIO),
-         renamed ? " (the new file is in place but may not survive a crash)" : "");
-    free(tmp);
-    free(dir);
+        return e;
+    }
+    return vn_atomic_sync_close(&fd, what);
+}
+
+int vn_npy_write_atomic_files(const vn_npy_file *files, int n, char *err, size_t err_cap)
+{
+    if (!files || n < 1 || n > 8)
+        return fail(err, err_cap, "npy: %d files to write atomically (1..8)", n);
+    for (int i = 0; i < n; i++)
+        if (!files[i].path)
+            return fail(err, err_cap, "npy: NULL path or shape");
+    npy_staged st[8];
+    memset(st, 0, sizeof st);
+    const char *what = "writing";
+    int e = 0, i = 0, renamed_before = 0;
+    /* every file on disk before any is renamed: a failure up to here changes nothing */
+    for (; i < n && !e; i++) {
+        unsigned char hdr[512];
+        size_t hlen, bytes;
+        if (build_header(files[i].dtype, files[i].ndim, files[i].shape, files[i].data, hdr, sizeof hdr, &hlen,
+                         &bytes, err, err_cap) != 0) {
+            for (int k = 0; k <= i; k++)
+                staged_free(&st[k]);
+            return -1;
+        }
+        e = stage(&files[i], &st[i], hdr, hlen, bytes, &what);
+    }
+    /* then the renames back to back, and the directories' syncs after all of them */
+    if (!e)
+        for (i = 0; i < n && !e; i++) {
+            what = "renaming the temp file over";
+            if (rename(st[i].tmp, files[i].path) != 0)
+                e = errno ? errno : EIO;
+            else
+                st[i].renamed = 1, renamed_before++;
+        }
+    if (!e)
+        for (i = 0; i < n && !e; i++)
+            e = vn_atomic_sync_dir(st[i].dir, &what);
+    const char *failed = e ? files[i - 1].path : NULL;
+    int in_place = e && st[i - 1].renamed;
+    if (in_place)
+        renamed_before = 0; /* a failed directory sync: every file of the set is the new one */
+    for (int k = 0; k < n; k++)
+        staged_free(&st[k]);
+    if (!e)
+        return 0;
+    fail(err, err_cap, "npy: %s %s: %s%s%s", what, failed, strerror(e), in_place ? " (the new file is in place but may not survive a crash)" : "",
+         renamed_before ? " (the files before it in the set are already the new ones)" : "");
     return -1;
+}
+
+int vn_npy_write_atomic(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                        char *err, size_t err_cap)
+{
+    const vn_npy_file f = {path, dtype, ndim, shape, data};
+    return vn_npy_write_atomic_files(&f, 1, err, err_cap);
 }
 
 void vn_npy_free(vn_npy_array *a)

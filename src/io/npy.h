@@ -27,6 +27,20 @@ int vn_npy_write(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *
 int vn_npy_write_atomic(const char *path, vn_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
                         char *err, size_t err_cap);
 
+/* Several arrays that belong together (an index's vectors and ids), 1 to 8: every temp
+ * file is written and synced before the first rename, so a failure while writing (a
+ * full disk, no memory) leaves every previous file untouched; only a failing rename,
+ * between two renames, can leave a set of old and new files. */
+typedef struct vn_npy_file {
+    const char *path;
+    vn_npy_dtype dtype;
+    int ndim;
+    const int64_t *shape;
+    const void *data;
+} vn_npy_file;
+
+int vn_npy_write_atomic_files(const vn_npy_file *files, int n, char *err, size_t err_cap);
+
 typedef struct vn_npy_array {
     vn_npy_dtype dtype;
     int ndim;

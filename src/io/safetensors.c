@@ -254,7 +254,8 @@ static int st_wtensor_cmp(const void *a, const void *b)
 
 static vn_status st_build_header(vn_st_writer *w, st_buf *b)
 {
-    qsort(w->t, w->nt, sizeof *w->t, st_wtensor_cmp);
+    if (w->nt > 1) /* a writer without tensors has no array, and qsort's pointer must be valid */
+        qsort(w->t, w->nt, sizeof *w->t, st_wtensor_cmp);
     sb_str(b, "{");
     int first = 1;
     if (w->nm) {

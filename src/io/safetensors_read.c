@@ -28,6 +28,7 @@ struct vn_st_file {
 typedef struct st_parser {
     const char *p, *end, *start;
     char msg[224];
+    int oom; /* the problem is memory, not the file */
 } st_parser;
 
 static int ps_fail(st_parser *ps, const char *what)
@@ -35,6 +36,12 @@ static int ps_fail(st_parser *ps, const char *what)
     if (!ps->msg[0])
         snprintf(ps->msg, sizeof ps->msg, "%.180s at header byte %zu", what, (size_t)(ps->p - ps->start));
     return 0;
+}
+
+static int ps_oom(st_parser *ps)
+{
+    ps->oom = 1;
+    return ps_fail(ps, "out of memory");
 }
 
 static void ps_ws(st_parser *ps)
@@ -84,7 +91,7 @@ static int ps_string(st_parser *ps, char **out)
     size_t cap = 32, n = 0;
     char *s = malloc(cap);
     if (!s)
-        return ps_fail(ps, "out of memory");
+        return ps_oom(ps);
     for (;;) {
         if (ps->p >= ps->end) {
             free(s);
@@ -173,7 +180,7 @@ static int ps_string(st_parser *ps, char **out)
             char *ns = realloc(s, cap);
             if (!ns) {
                 free(s);
-                return ps_fail(ps, "out of memory");
+                return ps_oom(ps);
             }
             s = ns;
         }
@@ -346,7 +353,7 @@ static int ps_metadata(st_parser *ps, vn_st_file *f)
         if (!vn_st_grow((void **)&f->meta, &f->capm, f->nm + 1, sizeof *f->meta)) {
             free(pr.key);
             free(pr.value);
-            return ps_fail(ps, "out of memory");
+            return ps_oom(ps);
         }
         f->meta[f->nm++] = pr;
         if (!ps_next_member(ps, &more))
@@ -417,7 +424,7 @@ static vn_status st_parse(vn_st_file *f, const char *path, size_t hlen)
             if (!vn_st_grow((void **)&f->t, &f->capt, f->nt + 1, sizeof *f->t) ||
                 !vn_st_grow((void **)&spans, &capspans, f->nt + 1, sizeof *spans)) {
                 free(name);
-                ok = ps_fail(&ps, "out of memory");
+                ok = ps_oom(&ps);
                 break;
             }
             f->t[f->nt] = e; /* owned by f from here, so a later failure frees the name */
@@ -459,11 +466,17 @@ static vn_status st_parse(vn_st_file *f, const char *path, size_t hlen)
     }
     if (!ok) {
         free(spans);
+        /* a file is not corrupt because this process ran out of memory reading it */
+        if (ps.oom)
+            return vn_error(VN_ERR_OUT_OF_MEMORY, "safetensors %s: out of memory parsing the header", path);
         return vn_error(VN_ERR_FORMAT, "safetensors %s: invalid header: %s", path, ps.msg);
     }
     /* The tensors must tile the data region exactly: no gaps, overlaps or trailing bytes, so
      * every byte of the file is accounted for (as the reference reader requires). */
-    qsort(spans, f->nt, sizeof *spans, st_span_cmp);
+    /* qsort's pointer must not be NULL even for 0 elements (C11 7.22.5), and a header without
+     * tensors or metadata leaves these arrays unallocated. */
+    if (f->nt > 1)
+        qsort(spans, f->nt, sizeof *spans, st_span_cmp);
     int64_t pos = 0;
     for (size_t i = 0; i < f->nt; i++) {
         if (spans[i].begin != pos) {
@@ -480,11 +493,13 @@ static vn_status st_parse(vn_st_file *f, const char *path, size_t hlen)
     if ((uint64_t)pos != (uint64_t)data_size)
         return vn_error(VN_ERR_FORMAT, "safetensors %s: the tensors cover %lld data bytes but the file has %zu",
                         path, (long long)pos, data_size);
-    qsort(f->t, f->nt, sizeof *f->t, st_entry_cmp);
+    if (f->nt > 1)
+        qsort(f->t, f->nt, sizeof *f->t, st_entry_cmp);
     for (size_t i = 1; i < f->nt; i++)
         if (strcmp(f->t[i - 1].name, f->t[i].name) == 0)
             return vn_error(VN_ERR_FORMAT, "safetensors %s: duplicate tensor name \"%s\"", path, f->t[i].name);
-    qsort(f->meta, f->nm, sizeof *f->meta, vn_st_pair_cmp);
+    if (f->nm > 1)
+        qsort(f->meta, f->nm, sizeof *f->meta, vn_st_pair_cmp);
     return VN_OK;
 }
 

@@ -142,6 +142,13 @@ vn_status vn_av_error(int averr, const char *fmt, ...)
  * answering it is treated as ended after this many tries in a row. */
 #define VN_EAGAIN_LIMIT 1000
 
+/* The largest frame vn_video opens. A header's frame size is the file's claim, and every read
+ * allocates several frames of it (decoded, RGB, transform buffers): a corrupt or hostile
+ * header must get an error, not gigabytes. 16384 per side covers 16K video; the pixel cap
+ * (8192 x 8192, 192 MB per RGB frame) bounds the product. */
+#define VN_VIDEO_MAX_SIDE 16384
+#define VN_VIDEO_MAX_PIXELS ((int64_t)8192 * 8192)
+
 /* Start the time limit of one public call (timeout_s <= 0: none). */
 void vn_deadline_start(int64_t *deadline, double timeout_s);
 int vn_deadline_passed(const int64_t *deadline);

@@ -147,14 +147,15 @@ int vn_vpx_packet_shown(enum AVCodecID id, const uint8_t *data, int size)
             const uint8_t *idx = data + size - index_size + 1;
             int off = 0;
             for (int f = 0; f < frames; f++) {
-                int fsize = 0;
+                /* Unsigned: a 4-byte size is the file's number and may not fit in an int. */
+                uint32_t fsize = 0;
                 for (int b = 0; b < mag; b++)
-                    fsize |= idx[f * mag + b] << (8 * b);
-                if (fsize <= 0 || off + fsize > size - index_size)
+                    fsize |= (uint32_t)idx[f * mag + b] << (8 * b);
+                if (fsize == 0 || fsize > (uint32_t)(size - index_size - off))
                     return 1;
-                if (vp9_shown(data + off, fsize))
+                if (vp9_shown(data + off, (int)fsize))
                     return 1;
-                off += fsize;
+                off += (int)fsize;
             }
             return 0;
         }
@@ -318,6 +319,19 @@ static int is_jpeg_format(int fmt)
            fmt == AV_PIX_FMT_YUVJ440P || fmt == AV_PIX_FMT_YUVJ411P;
 }
 
+/* Checked before the packet scan, which a hostile file could make long as well. */
+static vn_status check_frame_size(const vn_video *v)
+{
+    const AVCodecParameters *par = v->fmt->streams[v->stream]->codecpar;
+    if (par->width > VN_VIDEO_MAX_SIDE || par->height > VN_VIDEO_MAX_SIDE ||
+        (int64_t)par->width * par->height > VN_VIDEO_MAX_PIXELS)
+        return vn_error(VN_ERR_FORMAT,
+                        "opening %s: the frame size %dx%d is beyond what vnative reads (%d per side, %lld pixels); "
+                        "the header is corrupt or the video needs downscaling first",
+                        v->name, par->width, par->height, VN_VIDEO_MAX_SIDE, (long long)VN_VIDEO_MAX_PIXELS);
+    return VN_OK;
+}
+
 static vn_status fill_info(vn_video *v, int64_t last_duration)
 {
     AVStream *st = v->fmt->streams[v->stream];
@@ -377,18 +391,19 @@ static vn_status fill_info(vn_video *v, int64_t last_duration)
             info->duration_s = ((double)span + last) * tb;
             info->avg_fps = info->duration_s > 0 ? (double)n / info->duration_s : header_fps;
             v->t0 = v->pts[0];
-            for (int64_t i = 0; i < v->n_seek; i++)
-                if (pts_lookup(v, v->seek[i].pts) >= 0)
-                    v->n_key_index++;
-            v->key_index = malloc((size_t)(v->n_key_index ? v->n_key_index : 1) * sizeof *v->key_index);
+            v->key_index = malloc((size_t)(v->n_seek ? v->n_seek : 1) * sizeof *v->key_index);
             if (!v->key_index)
                 return vn_error(VN_ERR_OUT_OF_MEMORY, "opening %s: out of memory", v->name);
+            /* Key packets that share a pts (a hidden VP9 frame and the one shown, a repeated
+             * packet in a damaged file) are one keyframe; seek is sorted by pts, so they are
+             * adjacent. Counting each would list a frame twice and more keyframes than frames. */
             int64_t k = 0;
             for (int64_t i = 0; i < v->n_seek; i++) {
                 int64_t idx = pts_lookup(v, v->seek[i].pts);
-                if (idx >= 0)
+                if (idx >= 0 && (k == 0 || v->key_index[k - 1] != idx))
                     v->key_index[k++] = idx;
             }
+            v->n_key_index = k;
         } else {
             info->avg_fps = header_fps > 0 ? header_fps : 25.0;
             info->duration_s = header_duration > 0 ? header_duration : (double)n / info->avg_fps;
@@ -440,6 +455,8 @@ static vn_status open_common(vn_video *v, const vn_video_open_options *opts)
     if (s != VN_OK)
         return s;
     s = open_decoder(v);
+    if (s == VN_OK)
+        s = check_frame_size(v);
     if (s != VN_OK)
         return s;
     int64_t last_duration = 0;
@@ -582,11 +599,25 @@ int64_t vn_video_time_index(const vn_video *v, double time_s)
     return idx > 9e18 ? INT64_MAX / 2 : (int64_t)idx;
 }
 
+/* t0 + ticks, saturated: in approximate mode the frame duration and t0 come from the header,
+ * and a corrupt one makes the exact sum overflow an int64_t (undefined behaviour). */
+static int64_t key_add(int64_t t0, double ticks)
+{
+    if (!(ticks < 4e18))
+        return INT64_MAX / 2;
+    if (ticks < -4e18)
+        return INT64_MIN / 2;
+    int64_t r;
+    if (__builtin_add_overflow(t0, (int64_t)ticks, &r))
+        return t0 > 0 ? INT64_MAX / 2 : INT64_MIN / 2;
+    return r;
+}
+
 int64_t vn_video_index_key(const vn_video *v, int64_t index)
 {
     switch (v->mode) {
     case VN_KEY_PTS: return v->pts[index];
-    case VN_KEY_TIME: return v->t0 + (int64_t)floor(((double)index + 0.5) * v->frame_dur);
+    case VN_KEY_TIME: return key_add(v->t0, floor(((double)index + 0.5) * v->frame_dur));
     case VN_KEY_COUNT: break;
     }
     return index;
@@ -598,9 +629,7 @@ int64_t vn_video_time_key(const vn_video *v, double time_s)
         double ticks = time_s / av_q2d(v->tb);
         if (ticks < 0)
             return v->t0;
-        if (ticks > 9e18)
-            return INT64_MAX / 2;
-        return v->t0 + (int64_t)floor(ticks + 1e-6 * fmax(1.0, ticks));
+        return key_add(v->t0, floor(ticks + 1e-6 * fmax(1.0, ticks)));
     }
     return vn_video_index_key(v, vn_video_time_index(v, time_s));
 }
@@ -627,7 +656,7 @@ vn_status vn_video_frame_at_time(const vn_video *video, double time_s, int64_t *
     VN_CHECK_NULL(video);
     VN_CHECK_NULL(index);
     if (isnan(time_s))
-        return vn_error(VN_ERR_INVALID_ARG, "vn_video_frame_at_time: time is NaN");
+        return vn_error(VN_ERR_INVALID_ARG, "vn_video_frame_at_time: time_s is NaN");
     *index = vn_video_time_index(video, time_s);
     return VN_OK;
 }

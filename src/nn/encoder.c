@@ -341,6 +341,11 @@ void vn_encoder_destroy(vn_encoder *enc)
 {
     if (!enc)
         return;
+    if (enc->owned) {
+        vn_log(VN_LOG_ERROR, "vn_encoder_destroy: the encoder belongs to a trainer and was not destroyed; "
+                             "vn_trainer_destroy frees it");
+        return;
+    }
     for (int i = 0; i < enc->n_pool; i++)
         vn_encoder_acts_destroy(enc->pool[i]);
     pthread_mutex_destroy(&enc->pool_lock);

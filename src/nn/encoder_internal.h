@@ -55,6 +55,9 @@ struct vn_encoder {
     pthread_mutex_t pool_lock;
     vn_encoder_acts *pool[VN_ENC_POOL_CAP];
     int n_pool;
+    /* 1 for a trainer's encoder (vn_trainer_get_encoder hands it out): vn_encoder_destroy
+     * refuses it, since vn_trainer_destroy frees it */
+    int owned;
 };
 
 /* Build the parameter table and initialise the arena from cfg (already validated). */

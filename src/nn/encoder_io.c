@@ -585,7 +585,7 @@ vn_status vn_encoder_read_tensors(const vn_encoder *enc, const vn_st_file *f, co
 vn_status vn_encoder_save(const vn_encoder *enc, const char *path)
 {
     VN_CHECK_NULL(enc);
-    VN_CHECK_NULL(path);
+    VN_CHECK_PATH(path);
     vn_encoder_config cfg;
     char json[VN_ENCODER_CONFIG_JSON_MAX];
     vn_st_writer *w = NULL;
@@ -664,7 +664,7 @@ vn_status vn_encoder_load(vn_encoder **out, vn_context *ctx, const char *path)
     VN_CHECK_NULL(out);
     *out = NULL;
     VN_CHECK_NULL(ctx);
-    VN_CHECK_NULL(path);
+    VN_CHECK_PATH(path);
     char where[1024];
     snprintf(where, sizeof where, "vn_encoder_load: %s", path);
     vn_st_file *f = NULL;
@@ -714,7 +714,7 @@ vn_status vn_encoder_load(vn_encoder **out, vn_context *ctx, const char *path)
 vn_status vn_encoder_config_load(vn_encoder_config *cfg, const char *path)
 {
     VN_CHECK_NULL(cfg);
-    VN_CHECK_NULL(path);
+    VN_CHECK_PATH(path);
     char where[1024];
     snprintf(where, sizeof where, "vn_encoder_config_load: %s", path);
     vn_st_file *f = NULL;

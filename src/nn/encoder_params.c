@@ -90,8 +90,9 @@ vn_status vn_enc_validate_config(const char *fn, const vn_encoder_config *c)
         return BAD("tubelet_t", "is %d; it must divide frames %d", c->tubelet_t, c->frames);
     if (c->heads < 1)
         return BAD("heads", "is %d; it must be >= 1", c->heads);
-    if (c->dim < 1 || c->dim % c->heads)
-        return BAD("dim", "is %d; it must be >= 1 and divisible by heads %d", c->dim, c->heads);
+    /* the bound keeps every parameter count (12 * dim^2 * depth and the like) far inside int64 */
+    if (c->dim < 1 || c->dim > 65536 || c->dim % c->heads)
+        return BAD("dim", "is %d; it must be in 1..65536 and divisible by heads %d", c->dim, c->heads);
     if (c->depth < 1 || c->depth > 1024)
         return BAD("depth", "is %d; it must be in 1..1024", c->depth);
     if (!(c->mlp_ratio > 0.0f) || !isfinite(c->mlp_ratio) || lroundf((float)c->dim * c->mlp_ratio) < 1 ||

@@ -216,7 +216,7 @@ vn_status vn_probe_embed_video(const vn_encoder *enc, const char *path, const vn
 {
     static const char fn[] = "vn_probe_embed_video";
     VN_CHECK_NULL(enc);
-    VN_CHECK_NULL(path);
+    VN_CHECK_PATH(path);
     VN_CHECK_NULL(n_windows);
     if (flags & ~VN_PROBE_EMBED_REVERSED)
         return vn_error(VN_ERR_INVALID_ARG, "%s: flags 0x%x has bits that are not VN_PROBE_EMBED_REVERSED", fn, flags);

@@ -8,12 +8,14 @@
  * only trainer.safetensors, so a save killed at any moment leaves the previous
  * checkpoint whole, and model.safetensors is always one complete save or another.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "nn/encoder_io.h"
@@ -175,10 +177,41 @@ static vn_status write_state(vn_trainer *tr, const char *path)
     return st;
 }
 
+/* Whether name is a temp file the safetensors writer makes for file: ".file.XXXXXX" with
+ * mkstemp's six letters or digits. */
+static int is_temp_of(const char *name, const char *file)
+{
+    size_t n = strlen(file);
+    if (name[0] != '.' || strncmp(name + 1, file, n) || name[n + 1] != '.' || strlen(name + n + 2) != 6)
+        return 0;
+    for (const char *c = name + n + 2; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')))
+            return 0;
+    return 1;
+}
+
+/* A save killed mid-write leaves its hidden temp file; resumes never read one, but each
+ * holds a checkpoint's worth of disk, and a job preempted often would pile them up. Only
+ * one process saves into a checkpoint directory, so any such file is a dead save's. */
+static void remove_stale_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char path[4096];
+    for (struct dirent *e; (e = readdir(d));)
+        if (is_temp_of(e->d_name, "model.safetensors") || is_temp_of(e->d_name, "trainer.safetensors")) {
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (unlink(path) == 0)
+                vn_log(VN_LOG_INFO, "vn_trainer_save: removed %s, left by a save that was killed", path);
+        }
+    closedir(d);
+}
+
 vn_status vn_trainer_save(vn_trainer *tr, const char *dir)
 {
     VN_CHECK_NULL(tr);
-    VN_CHECK_NULL(dir);
+    VN_CHECK_PATH(dir);
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return vn_error(VN_ERR_IO, "vn_trainer_save: cannot create the directory '%s': %s", dir, strerror(errno));
     size_t len = strlen(dir) + 32;
@@ -190,6 +223,7 @@ vn_status vn_trainer_save(vn_trainer *tr, const char *dir)
     }
     snprintf(model, len, "%s/model.safetensors", dir);
     snprintf(state, len, "%s/trainer.safetensors", dir);
+    remove_stale_temps(dir);
     vn_status st = vn_encoder_save(tr->enc, model);
     if (st == VN_OK)
         st = write_state(tr, state);
@@ -298,7 +332,7 @@ static vn_status read_state(vn_trainer *tr, const vn_st_file *f, const char *pat
 vn_status vn_trainer_resume(vn_trainer *tr, const char *dir)
 {
     VN_CHECK_NULL(tr);
-    VN_CHECK_NULL(dir);
+    VN_CHECK_PATH(dir);
     size_t len = strlen(dir) + 32;
     char *path = malloc(len);
     if (!path)

@@ -167,6 +167,7 @@ static vn_status create(vn_trainer *tr, vn_context *ctx, const vn_encoder_config
         return vn_error_prefix(st, "vn_trainer_create: ");
     if ((st = vn_encoder_create(&tr->enc, ctx, cfg)))
         return st;
+    tr->enc->owned = 1;
     vn_encoder_get_config(tr->enc, &tr->cfg);
     tr->ctx = ctx;
     tr->nn = tr->enc->nn;
@@ -282,6 +283,8 @@ void vn_trainer_destroy(vn_trainer *tr)
         vn_train_data_close(&tr->eval);
     vn_train_jepa_free(tr);
     vn_encoder_acts_destroy(tr->acts);
+    if (tr->enc)
+        tr->enc->owned = 0;
     vn_encoder_destroy(tr->enc);
     vn_train_heads_free(&tr->heads);
     float *f[] = {tr->input, tr->emb, tr->demb, tr->grad, tr->m, tr->v, tr->work};

@@ -1,6 +1,7 @@
 """Handle lifetimes: close(), ``with``, use after close, objects keeping their context alive,
 garbage-collected cycles, and no leak over 1,000 create/destroy cycles."""
 import gc
+import os
 
 import numpy as np
 import pytest
@@ -98,6 +99,11 @@ def _cycles(make, n):
 
 
 def _measure(make, n=1000, warmup=100):
+    # Under AddressSanitizer freed memory waits in a quarantine (up to 256 MB) before reuse,
+    # so RSS growth measures the quarantine, not leaks. LeakSanitizer checks the same C paths
+    # in the Check suites of that build (docs/RELIABILITY.md, "Sanitizers and valgrind").
+    if "address" in os.environ.get("VN_TEST_SANITIZE", ""):
+        pytest.skip("RSS growth is not a leak measure under AddressSanitizer (quarantine)")
     _cycles(make, warmup)
     before = rss_bytes()
     _cycles(make, n)
