@@ -461,26 +461,32 @@ vn_status vn_encoder_encode_tokens(const vn_encoder *enc, const vn_tensor *clips
     return encode(enc, __func__, clips, tokens, 1);
 }
 
+vn_status vn_enc_gemm_precision(const vn_be *be, const char *fn, vn_precision precision, vn_gemm_precision *out)
+{
+    vn_op op;
+    switch (precision) {
+    case VN_PRECISION_FP32: *out = VN_GEMM_FP32, op = VN_OP_GEMM; break;
+    case VN_PRECISION_TF32: *out = VN_GEMM_TF32, op = VN_OP_GEMM_TF32; break;
+    case VN_PRECISION_BF16: *out = VN_GEMM_BF16, op = VN_OP_GEMM_BF16; break;
+    default:
+        return vn_error(VN_ERR_INVALID_ARG, "%s: precision %d is not a vn_precision", fn, (int)precision);
+    }
+    if (!vn_be_supports(be, op)) {
+        const char *why = vn_be_why_unsupported(be, op);
+        return vn_error(VN_ERR_UNSUPPORTED, "%s: the %s backend has no %s GEMMs here%s%s", fn, be->table->name,
+                        vn_precision_name(precision), *why ? ": " : "", why);
+    }
+    return VN_OK;
+}
+
 vn_status vn_encoder_set_precision(vn_encoder *enc, vn_precision precision)
 {
     VN_CHECK_NULL(enc);
-    vn_gemm_precision g;
-    vn_op op;
-    switch (precision) {
-    case VN_PRECISION_FP32: g = VN_GEMM_FP32, op = VN_OP_GEMM; break;
-    case VN_PRECISION_TF32: g = VN_GEMM_TF32, op = VN_OP_GEMM_TF32; break;
-    case VN_PRECISION_BF16: g = VN_GEMM_BF16, op = VN_OP_GEMM_BF16; break;
-    default:
-        return vn_error(VN_ERR_INVALID_ARG, "vn_encoder_set_precision: precision %d is not a vn_precision",
-                        (int)precision);
-    }
-    if (!vn_be_supports(enc->nn.be, op)) {
-        const char *why = vn_be_why_unsupported(enc->nn.be, op);
-        return vn_error(VN_ERR_UNSUPPORTED, "vn_encoder_set_precision: the %s backend has no %s GEMMs%s%s",
-                        enc->nn.be->table->name, vn_precision_name(precision), *why ? ": " : "", why);
-    }
-    enc->nn.precision = g;
-    return VN_OK;
+    vn_gemm_precision g = VN_GEMM_FP32;
+    vn_status s = vn_enc_gemm_precision(enc->nn.be, __func__, precision, &g);
+    if (s == VN_OK)
+        enc->nn.precision = g;
+    return s;
 }
 
 vn_status vn_encoder_get_precision(const vn_encoder *enc, vn_precision *precision)

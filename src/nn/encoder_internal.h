@@ -167,4 +167,8 @@ static inline int64_t vn_enc_clip_floats(const vn_encoder *enc)
  * each frame visible (n_keep = S for the whole forward); clears masked. */
 void vn_enc_acts_set_batch(vn_encoder_acts *a, int64_t N, int64_t n_keep);
 
+/* The GEMM precision of a public vn_precision, if backend be has it; else
+ * VN_ERR_INVALID_ARG or VN_ERR_UNSUPPORTED with the backend's reason, as fn's error. */
+vn_status vn_enc_gemm_precision(const vn_be *be, const char *fn, vn_precision precision, vn_gemm_precision *out);
+
 #endif

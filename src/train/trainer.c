@@ -537,21 +537,10 @@ vn_status vn_precision_from_name(const char *name, vn_precision *out)
 vn_status vn_trainer_set_precision(vn_trainer *tr, vn_precision precision)
 {
     VN_CHECK_NULL(tr);
-    vn_gemm_precision g;
-    vn_op op;
-    switch (precision) {
-    case VN_PRECISION_FP32: g = VN_GEMM_FP32, op = VN_OP_GEMM; break;
-    case VN_PRECISION_TF32: g = VN_GEMM_TF32, op = VN_OP_GEMM_TF32; break;
-    case VN_PRECISION_BF16: g = VN_GEMM_BF16, op = VN_OP_GEMM_BF16; break;
-    default:
-        return vn_error(VN_ERR_INVALID_ARG, "vn_trainer_set_precision: precision %d is not a vn_precision",
-                        (int)precision);
-    }
-    if (!vn_be_supports(tr->nn.be, op)) {
-        const char *why = vn_be_why_unsupported(tr->nn.be, op);
-        return vn_error(VN_ERR_UNSUPPORTED, "vn_trainer_set_precision: the %s backend has no %s GEMMs here%s%s",
-                        tr->nn.be->table->name, vn_precision_name(precision), *why ? ": " : "", why);
-    }
+    vn_gemm_precision g = VN_GEMM_FP32;
+    vn_status s = vn_enc_gemm_precision(tr->nn.be, __func__, precision, &g);
+    if (s != VN_OK)
+        return s;
     /* every vn_nn the step computes with: the trainer's, the encoder's, jepa's */
     tr->nn.precision = g;
     tr->enc->nn.precision = g;
