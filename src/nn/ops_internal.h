@@ -24,40 +24,8 @@
  * so that the returned loss is bit-identical at 1 or many threads. */
 #define VN_NN_LOSS_CHUNKS 64
 
-/*
- * exp(x) without libm, so that loops calling it vectorise (libm's expf does not without
- * -ffast-math). Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, then a degree-7 Taylor
- * polynomial (truncation below 1e-8 relative) and 2^n from the exponent bits. Below -87
- * the result is 0 (the true value is at most denormal, and softmax wants exact zeros for
- * far-off logits); above 88 it saturates at e^88, since callers only pass x <= 0 or a
- * clamped argument. NaN passes both clamps and the polynomial, so NaN gives NaN.
- */
-static inline float vn_nn_expf(float x)
-{
-    float x_in = x;
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
-    /* Round to nearest by the 1.5 * 2^23 trick: no branch, no libm call. */
-    float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    int n = (int)fn;
-    float r = x - fn * 0.693145751953125f;
-    r = r - fn * 1.42860682030941723212e-6f;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t bits = (int32_t)((uint32_t)(n + 127) << 23);
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return x_in < -87.0f ? 0.0f : p * scale;
-}
-
-/* exp(x) for x already known to lie in [-87, 88] (no clamps, NaN gives NaN): the same
- * reduction and polynomial as vn_nn_expf. */
+/* exp(x) for x already known to lie in [-87, 88] (no clamps, NaN gives NaN): the core of
+ * vn_nn_expf below. */
 static inline float vn_nn_expf_inrange(float x)
 {
     float fn = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
@@ -76,6 +44,23 @@ static inline float vn_nn_expf_inrange(float x)
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
+}
+
+/*
+ * exp(x) without libm, so that loops calling it vectorise (libm's expf does not without
+ * -ffast-math). Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, then a degree-7 Taylor
+ * polynomial (truncation below 1e-8 relative) and 2^n from the exponent bits. Below -87
+ * the result is 0 (the true value is at most denormal, and softmax wants exact zeros for
+ * far-off logits); above 88 it saturates at e^88, since callers only pass x <= 0 or a
+ * clamped argument. NaN passes both clamps and the polynomial, so NaN gives NaN.
+ */
+static inline float vn_nn_expf(float x)
+{
+    float x_in = x;
+    x = x < -87.0f ? -87.0f : x;
+    x = x > 88.0f ? 88.0f : x;
+    float e = vn_nn_expf_inrange(x);
+    return x_in < -87.0f ? 0.0f : e;
 }
 
 /*
