@@ -346,12 +346,7 @@ def measure():
               "on vnative and on the same model in PyTorch. Regenerate with `./bench/attention_scaling.sh` (about "
               "five minutes on a quiet machine, at most about nine under load; writes this section and "
               "`docs/img/attention_scaling.png`).\n")
-    doc = open(DOC).read() if os.path.exists(DOC) else header
-    if BEGIN in doc and END in doc:
-        doc = doc[: doc.index(BEGIN)] + table + doc[doc.index(END) + len(END):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + table + "\n"
-    open(DOC, "w").write(doc)
+    bench_common.write_marked(DOC, BEGIN, END, table, header)
     return 0
 
 

@@ -34,10 +34,11 @@ def loadavg():
         return float(f.read().split()[0])
 
 
-def write_marked(doc, begin, end, block):
+def write_marked(doc, begin, end, block, header="# Performance\n"):
     """Replace the text from begin to end in doc with block (which holds both markers);
-    append it when the markers are not there. Written atomically."""
-    text = open(doc).read() if os.path.exists(doc) else "# Performance\n"
+    append it when the markers are not there (to header, when doc does not exist yet).
+    Written atomically."""
+    text = open(doc).read() if os.path.exists(doc) else header
     if begin in text and end in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
     else:

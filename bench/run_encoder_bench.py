@@ -22,7 +22,7 @@ ROUNDS = int(os.environ.get("VN_BENCH_ROUNDS", "2"))
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "python"))
 import torch_encoder as te  # noqa: E402
-from bench_common import gemm_peak, run_json  # noqa: E402
+from bench_common import gemm_peak, run_json, write_marked  # noqa: E402
 
 # (preset, batch, family, attention, pooling, timed repetitions)
 CONFIGS = [(p, b, fam, att, "mean", reps)
@@ -151,12 +151,7 @@ def main():
               "keeps the best round.", END]
     table = "\n".join(lines)
     print(table)
-    doc = open(DOC).read() if os.path.exists(DOC) else "# Performance\n"
-    if BEGIN in doc and END in doc:
-        doc = doc[: doc.index(BEGIN)] + table + doc[doc.index(END) + len(END):]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + table + "\n"
-    open(DOC, "w").write(doc)
+    write_marked(DOC, BEGIN, END, table)
     return 0
 
 

@@ -216,7 +216,8 @@ static int run_encode(const bargs *a, vn_context *ctx, const vn_encoder *enc, co
                 rc = vn_cli_fail(CMD, "vn_encoder_encode");
         r->encode_prof_s = (now_s() - t0) / (double)a->reps;
         vn_context_set_profiling(ctx, 0);
-        r->encode_prof = vn_cli_profile_snapshot(ctx);
+        if (!rc && !(r->encode_prof = vn_cli_profile_snapshot(ctx)))
+            rc = vn_cli_fail(CMD, "out of memory for the encode profile");
     }
 done:
     free(x);

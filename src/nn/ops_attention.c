@@ -361,25 +361,6 @@ static ALWAYS_INLINE void gather_cols(float *restrict dst, const float *restrict
             dst[d * T + t] = src[t * 3 * C + d];
 }
 
-/* Pull the rows pair (b, h) reads (q, k, v and, in the backward, dout and out) toward L2
- * while the pair before it computes: each is a few lines at a stride of 3C floats, which
- * the hardware prefetchers miss. */
-static void prefetch_reads(const float *qkv, const float *dout, const float *out, int64_t b, int64_t h, int64_t T,
-                           int64_t C, int64_t HS)
-{
-    for (int64_t t = 0; t < T; t++) {
-        const float *q = qkv + (b * T + t) * 3 * C + h * HS;
-        for (int64_t d = 0; d < HS; d += 16) {
-            __builtin_prefetch(q + d, 0, 2);
-            __builtin_prefetch(q + C + d, 0, 2);
-            __builtin_prefetch(q + 2 * C + d, 0, 2);
-            if (dout) {
-                __builtin_prefetch(dout + (b * T + t) * C + h * HS + d, 0, 2);
-                __builtin_prefetch(out + (b * T + t) * C + h * HS + d, 0, 2);
-            }
-        }
-    }
-}
 
 /* The same for the rows pair (b, h) will write: nseg segments of HS floats, seg_stride
  * apart, in rows of ld floats. */
@@ -533,7 +514,8 @@ void vn_attention_forward(const vn_nn *nn, float *out, float *lse, const float *
                 fwd_gather(&sl, qkv, b, h, T, C, HS);
                 prefetch_writes(out, C, 1, 0, b, h, T, HS);
                 if ((pair + 1) * nqb < hi)
-                    prefetch_reads(qkv, NULL, NULL, (pair + 1) / NH, (pair + 1) % NH, T, C, HS);
+                    vn_nn_attention_prefetch_pair(qkv + (pair + 1) / NH * T * 3 * C + (pair + 1) % NH * HS, NULL,
+                                                  NULL, T, C, 1, HS);
                 cur = pair;
             }
             int64_t q0 = qb * BQ, nq = T - q0 < BQ ? T - q0 : BQ;
@@ -610,8 +592,11 @@ static void attention_backward_host(const vn_nn *nn, float *dqkv, const float *d
             int64_t b = pair / NH, h = pair % NH;
             bwd_gather(&sl, qkv, dout, out, lse, b, h, T, C, NH);
             prefetch_writes(dqkv, 3 * C, 3, C, b, h, T, HS);
-            if (pair + 1 < hi)
-                prefetch_reads(qkv, dout, out, (pair + 1) / NH, (pair + 1) % NH, T, C, HS);
+            if (pair + 1 < hi) {
+                int64_t nb = (pair + 1) / NH, nh = (pair + 1) % NH;
+                vn_nn_attention_prefetch_pair(qkv + nb * T * 3 * C + nh * HS, dout + nb * T * C + nh * HS,
+                                              out + nb * T * C + nh * HS, T, C, 1, HS);
+            }
             bwd_pair(&sl, qkv + b * T * 3 * C + h * HS, dout + b * T * C + h * HS, T, C, HS, scale);
             bwd_scatter(&sl, dqkv, b, h, T, C, HS, set);
         }
@@ -716,4 +701,22 @@ void vn_attention_backward_temporal_set(const vn_nn *nn, float *dqkv, const floa
     }
     VN_PROF_FLOPS(nn->prof, VN_PROF_ATTENTION_BWD, 8.0 * (double)(B * S) * (double)F * (double)F * (double)C);
     vn_nn_attention_backward_short(nn, dqkv, dout, qkv, out, lse, B * S, F, S, C, NH, 1);
+}
+
+/* Pull the next pair's rows toward the cache while this one computes: a few lines at a
+ * stride of S 3C (or S C) floats, which the hardware prefetchers miss. */
+void vn_nn_attention_prefetch_pair(const float *qb, const float *dob, const float *ob, int64_t T, int64_t C,
+                                   int64_t S, int64_t HS)
+{
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t d = 0; d < HS; d += 16) {
+            const float *q = qb + t * S * 3 * C + d;
+            __builtin_prefetch(q, 0, 2);
+            __builtin_prefetch(q + C, 0, 2);
+            __builtin_prefetch(q + 2 * C, 0, 2);
+            if (dob) {
+                __builtin_prefetch(dob + t * S * C + d, 0, 2);
+                __builtin_prefetch(ob + t * S * C + d, 0, 2);
+            }
+        }
 }

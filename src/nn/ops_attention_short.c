@@ -238,24 +238,6 @@ VN_NN_CLONES static void bwd_pair(float *dqb, const float *qb, const float *dob,
         bwd_pair_tt(dqb, qb, dob, ob, lse, T, C, S, HS, scale, set, 16);
 }
 
-/* Pull the next pair's rows toward the cache while this one computes: a few lines at a
- * stride of S 3C (or S C) floats, which the hardware prefetchers miss. */
-static void prefetch_pair(const float *qb, const float *dob, const float *ob, int64_t T, int64_t C, int64_t S,
-                          int64_t HS)
-{
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t d = 0; d < HS; d += 16) {
-            const float *q = qb + t * S * 3 * C + d;
-            __builtin_prefetch(q, 0, 2);
-            __builtin_prefetch(q + C, 0, 2);
-            __builtin_prefetch(q + 2 * C, 0, 2);
-            if (dob) {
-                __builtin_prefetch(dob + t * S * C + d, 0, 2);
-                __builtin_prefetch(ob + t * S * C + d, 0, 2);
-            }
-        }
-}
-
 /* Sequence g's first row: sequences of T rows S apart, S of them interleaved in each
  * block of T S rows (S = 1: one after another). */
 static inline int64_t seq_row(int64_t g, int64_t T, int64_t S)
@@ -272,7 +254,7 @@ void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *ls
     for (int64_t pair = 0; pair < pairs; pair++) {
         int64_t r = seq_row(pair / NH, T, S), h = pair % NH;
         if (pair + 1 < pairs)
-            prefetch_pair(qkv + seq_row((pair + 1) / NH, T, S) * 3 * C + (pair + 1) % NH * HS, NULL, NULL, T, C, S,
+            vn_nn_attention_prefetch_pair(qkv + seq_row((pair + 1) / NH, T, S) * 3 * C + (pair + 1) % NH * HS, NULL, NULL, T, C, S,
                           HS);
         fwd_pair(out + r * C + h * HS, lse + pair * T, qkv + r * 3 * C + h * HS, T, C, S, HS, scale);
     }
@@ -289,7 +271,7 @@ void vn_nn_attention_backward_short(const struct vn_nn *nn, float *dqkv, const f
         int64_t r = seq_row(pair / NH, T, S), h = pair % NH;
         if (pair + 1 < pairs) {
             int64_t nr = seq_row((pair + 1) / NH, T, S), nh = (pair + 1) % NH;
-            prefetch_pair(qkv + nr * 3 * C + nh * HS, dout + nr * C + nh * HS, out + nr * C + nh * HS, T, C, S, HS);
+            vn_nn_attention_prefetch_pair(qkv + nr * 3 * C + nh * HS, dout + nr * C + nh * HS, out + nr * C + nh * HS, T, C, S, HS);
         }
         bwd_pair(dqkv + r * 3 * C + h * HS, qkv + r * 3 * C + h * HS, dout + r * C + h * HS, out + r * C + h * HS,
                  lse + pair * T, T, C, S, HS, scale, set);

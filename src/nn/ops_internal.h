@@ -229,6 +229,11 @@ void vn_nn_gelu_fwd_rows(float *out, const float *inp, int64_t n);
  * vn_attention_backward(_set) on the regrouped rows; set stores the gradients into dqkv
  * instead of adding. */
 int vn_nn_attention_short_ok(int64_t T, int64_t HS);
+/* Pull a (sequence, head) pair's rows toward L2 before it computes: T rows of q, k, v at
+ * qb (S 3C floats apart) and, when dob is set, of dout and out (S C apart); strided
+ * lines that the hardware prefetchers miss. */
+void vn_nn_attention_prefetch_pair(const float *qb, const float *dob, const float *ob, int64_t T, int64_t C,
+                                   int64_t S, int64_t HS);
 void vn_nn_attention_forward_short(const struct vn_nn *nn, float *out, float *lse, const float *qkv, int64_t G,
                                    int64_t T, int64_t S, int64_t C, int64_t NH);
 void vn_nn_attention_backward_short(const struct vn_nn *nn, float *dqkv, const float *dout, const float *qkv,
