@@ -198,41 +198,42 @@ int vn_npy_write_atomic_files(const vn_npy_file *files, int n, char *err, size_t
     npy_staged st[8];
     memset(st, 0, sizeof st);
     const char *what = "writing";
-    int e = 0, i = 0, renamed_before = 0;
-    /* every file on disk before any is renamed: a failure up to here changes nothing */
+    /* phase 0 writes and syncs every temp file, so a failure there changes nothing; 1
+     * renames them back to back; 2 syncs the directories after all the renames */
+    int e = 0, phase = 0, i = 0;
     for (; i < n && !e; i++) {
         unsigned char hdr[512];
         size_t hlen, bytes;
         if (build_header(files[i].dtype, files[i].ndim, files[i].shape, files[i].data, hdr, sizeof hdr, &hlen,
                          &bytes, err, err_cap) != 0) {
-            for (int k = 0; k <= i; k++)
+            for (int k = 0; k < n; k++)
                 staged_free(&st[k]);
             return -1;
         }
         e = stage(&files[i], &st[i], hdr, hlen, bytes, &what);
     }
-    /* then the renames back to back, and the directories' syncs after all of them */
     if (!e)
-        for (i = 0; i < n && !e; i++) {
+        for (i = 0, phase = 1; !e && i < n; i++) {
             what = "renaming the temp file over";
             if (rename(st[i].tmp, files[i].path) != 0)
                 e = errno ? errno : EIO;
             else
-                st[i].renamed = 1, renamed_before++;
+                st[i].renamed = 1;
         }
     if (!e)
-        for (i = 0; i < n && !e; i++)
+        for (i = 0, phase = 2; !e && i < n; i++)
             e = vn_atomic_sync_dir(st[i].dir, &what);
-    const char *failed = e ? files[i - 1].path : NULL;
-    int in_place = e && st[i - 1].renamed;
-    if (in_place)
-        renamed_before = 0; /* a failed directory sync: every file of the set is the new one */
     for (int k = 0; k < n; k++)
         staged_free(&st[k]);
     if (!e)
         return 0;
-    fail(err, err_cap, "npy: %s %s: %s%s%s", what, failed, strerror(e), in_place ? " (the new file is in place but may not survive a crash)" : "",
-         renamed_before ? " (the files before it in the set are already the new ones)" : "");
+    /* i - 1 is the file that failed */
+    const char *note = phase == 2 ? (n == 1 ? " (the new file is in place but may not survive a crash)"
+                                            : " (the new file is in place, as are the others of the set, but "
+                                              "may not survive a crash)")
+                       : phase == 1 && i > 1 ? " (the files before it in the set are already the new ones)"
+                                              : "";
+    fail(err, err_cap, "npy: %s %s: %s%s", what, files[i - 1].path, strerror(e), note);
     return -1;
 }
 
