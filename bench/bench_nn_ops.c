@@ -1,8 +1,9 @@
 /*
  * bench_nn_ops: the non-GEMM engine ops at the shapes the xs and s encoders run them
- * (attention forward and backward for joint, spatial and temporal groups; GELU;
- * layernorm), on the cpu backend, the fastest of repeated calls (a kernel's own speed,
- * with the other processes of a shared machine filtered out as well as a few calls can).
+ * (attention forward and backward for joint, spatial and temporal groups, and the bf16
+ * AMX forward where this machine has it; GELU; layernorm), on the cpu backend, the
+ * fastest of repeated calls (a kernel's own speed, with the other processes of a shared
+ * machine filtered out as well as a few calls can).
  * For working on a kernel: the whole-step picture is `vnative bench --profile`.
  *   bench_nn_ops [threads] [reps] [name filter]
  */
@@ -12,6 +13,7 @@
 
 #include "bench_clock.h"
 #include "backend/backend.h"
+#include "backend/cpu_bf16.h"
 #include "nn/ops.h"
 
 static float *randu(int64_t n, unsigned *seed)
@@ -63,7 +65,8 @@ int main(int argc, char **argv)
     };
     unsigned seed = 1;
     double *t = calloc((size_t)reps, sizeof *t);
-    printf("%-28s %10s %10s %10s %10s\n", "attention", "fwd ms", "GFLOP/s", "bwd ms", "GFLOP/s");
+    printf("%-28s %10s %10s %10s %10s %10s %10s\n", "attention", "fwd ms", "GFLOP/s", "bwd ms", "GFLOP/s",
+           "amx ms", "GFLOP/s");
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         const shape *sh = &shapes[s];
         if (!strstr(sh->name, only))
@@ -86,7 +89,28 @@ int main(int argc, char **argv)
                 t[i] = vn_bench_now() - t0;
         }
         double bms = best_ms(t, reps), fl = 4.0 * (double)B * (double)T * (double)T * (double)C;
-        printf("%-28s %10.3f %10.1f %10.3f %10.1f\n", sh->name, fms, fl / fms * 1e-6, bms, 2 * fl / bms * 1e-6);
+        printf("%-28s %10.3f %10.1f %10.3f %10.1f", sh->name, fms, fl / fms * 1e-6, bms, 2 * fl / bms * 1e-6);
+        /* the bf16 inference forward on AMX tiles, from the same values rounded to bf16 */
+        if (vn_attention_bf16_supported(T, C / NH, NULL)) {
+            uint16_t *qkv16 = malloc((size_t)(B * T * 3 * C) * 2), *out16 = malloc((size_t)(B * T * C) * 2);
+            void *scratch16 = malloc((size_t)vn_attention_bf16_scratch_bytes(T, C / NH, threads));
+            if (!qkv16 || !out16 || !scratch16) {
+                fprintf(stderr, "bench_nn_ops: out of memory\n");
+                return 1;
+            }
+            vn_bf16_convert(qkv16, qkv, B * T * 3 * C);
+            for (int i = -2; i < reps; i++) {
+                double t0 = vn_bench_now();
+                vn_attention_forward_bf16(&nn, out16, qkv16, B, T, C, NH, scratch16);
+                if (i >= 0)
+                    t[i] = vn_bench_now() - t0;
+            }
+            double ams = best_ms(t, reps);
+            printf(" %10.3f %10.1f\n", ams, fl / ams * 1e-6);
+            free(qkv16), free(out16), free(scratch16);
+        } else {
+            printf(" %10s %10s\n", "-", "-");
+        }
         free(qkv), free(dout), free(out), free(lse), free(dqkv), free(scratch);
     }
     /* GELU and layernorm at the MLP's and the block's widths */

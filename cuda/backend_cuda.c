@@ -432,6 +432,7 @@ static int cuda_supports(const vn_backend_state *st, vn_op op)
     case VN_OP_GEMM_GELU: return st != NULL && t->gemm != NULL;
     case VN_OP_NN: return t->nn != NULL;
     case VN_OP_ALLREDUCE: return t->allreduce_sum != NULL;
+    case VN_OP_GEMM_BF16_ACT: return t->gemm_bf16_act != NULL;
     case VN_OP_COUNT: break;
     }
     return 0;

@@ -158,6 +158,10 @@ static int has_op(vn_ops_env *e, vn_op op)
         d.epilogue = VN_GEMM_EPI_GELU, d.aux = buf + 8;
         s = vn_be_gemm(&e->be, &d, buf, buf, NULL, buf);
         break;
+    case VN_OP_GEMM_BF16_ACT:
+        d.precision = VN_GEMM_BF16;
+        s = vn_be_gemm_bf16_act(&e->be, &d, (const uint16_t *)buf, buf, NULL, buf, 1);
+        break;
     case VN_OP_NN:
     case VN_OP_ALLREDUCE:
     case VN_OP_COUNT: ck_abort_msg("has_op(%s)", vn_op_name(op));
@@ -625,7 +629,7 @@ int vn_ops_table_has(const vn_backend *t, vn_op op)
         [VN_OP_GEMM] = t->gemm != NULL, [VN_OP_ADD] = t->add != NULL,   [VN_OP_MUL] = t->mul != NULL,
         [VN_OP_SCALE] = t->scale != NULL, [VN_OP_AXPY] = t->axpy != NULL, [VN_OP_SUM] = t->sum != NULL,
         [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL,   [VN_OP_NN] = t->nn != NULL,
-        [VN_OP_ALLREDUCE] = t->allreduce_sum != NULL,
+        [VN_OP_ALLREDUCE] = t->allreduce_sum != NULL, [VN_OP_GEMM_BF16_ACT] = t->gemm_bf16_act != NULL,
     };
     return (int)op >= 0 && op < VN_OP_COUNT && has[op];
 }

@@ -238,8 +238,127 @@ OPS_CASE(gemm_bf16_matches_emulation, VN_OP_GEMM_BF16)
     }
 }
 
+/* ---- gemm_bf16_act: bf16 activations in and out ---------------------------------- */
+
+static float bits_value(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+static void *upload_bytes(const vn_be *be, const void *host, size_t bytes)
+{
+    void *p = NULL;
+    VN_ASSERT_OK(vn_be_alloc(be, bytes, &p));
+    VN_ASSERT_OK(vn_be_upload(be, p, host, bytes));
+    return p;
+}
+
+/* C of d on be, as floats (read from bf16 bits when c_bf16). */
+static void bf16_act_on(const vn_be *be, const vn_gemm_desc *d, const uint16_t *a, const float *b, int64_t nb,
+                        const float *bias, int c_bf16, const float *c0, float *out)
+{
+    int64_t nc = (d->m - 1) * d->ldc + d->n;
+    size_t c_bytes = (size_t)(c_bf16 ? d->m * d->n * 2 : nc * 4);
+    void *da = upload_bytes(be, a, (size_t)(d->m * d->lda) * 2);
+    float *db = vn_ops_upload(be, b, nb), *dbias = bias ? vn_ops_upload(be, bias, d->n) : NULL;
+    void *dc = upload_bytes(be, c0, c_bytes);
+    vn_status s = vn_be_gemm_bf16_act(be, d, da, db, dbias, dc, c_bf16);
+    ck_assert_msg(s == VN_OK, "%s: gemm_bf16_act m=%lld n=%lld k=%lld: %s", be->table->name, (long long)d->m,
+                  (long long)d->n, (long long)d->k, vn_last_error());
+    void *host = malloc(c_bytes);
+    ck_assert_ptr_nonnull(host);
+    VN_ASSERT_OK(vn_be_download(be, host, dc, c_bytes));
+    for (int64_t i = 0; i < d->m; i++)
+        for (int64_t j = 0; j < d->n; j++)
+            out[i * d->n + j] = c_bf16 ? bits_value(((uint16_t *)host)[i * d->n + j]) : ((float *)host)[i * d->ldc + j];
+    free(host);
+    vn_be_free(be, da), vn_be_free(be, db), vn_be_free(be, dbias), vn_be_free(be, dc);
+}
+
+/* Against the reference: with a bf16 C each element within one bf16 step of the
+ * reference's (the two round sums that differ in their last fp32 bits) or 1e-6 (GELU's
+ * far negative tail, a difference of two nearly equal terms in either's formula), with
+ * an fp32 C within the bf16 GEMM's NMSE. */
+OPS_CASE(gemm_bf16_act_matches_reference, VN_OP_GEMM_BF16_ACT)
+{
+    vn_rng r;
+    vn_rng_seed(&r, 24, 0);
+    for (int trial = 0; trial < 40; trial++) {
+        int big = trial >= 36, c_bf16 = trial % 2, gelu = (trial / 2) % 2, tb = (trial / 4) % 2;
+        int64_t m = big ? 300 : 1 + (int64_t)vn_rng_below(&r, 40), n = big ? 192 : 1 + (int64_t)vn_rng_below(&r, 40);
+        int64_t k = big ? 768 : 1 + (int64_t)vn_rng_below(&r, 70);
+        vn_gemm_desc d = vn_gemm_desc_plain(0, tb, m, n, k);
+        d.precision = VN_GEMM_BF16;
+        d.epilogue = gelu ? VN_GEMM_EPI_GELU : VN_GEMM_EPI_NONE;
+        d.lda += (int64_t)vn_rng_below(&r, 3);
+        d.ldb += (int64_t)vn_rng_below(&r, 3);
+        d.alpha = trial % 3 == 2 ? 0.5f : 1.0f;
+        int64_t nb = (tb ? n : k) * d.ldb, nc = (m - 1) * d.ldc + n;
+        uint16_t *a = malloc((size_t)(m * d.lda) * sizeof *a);
+        float *b = vn_ops_host_floats(nb), *bias = vn_ops_host_floats(n), *c0 = vn_ops_host_floats(nc);
+        float *got = vn_ops_host_floats(m * n), *want = vn_ops_host_floats(m * n);
+        ck_assert_ptr_nonnull(a);
+        for (int64_t i = 0; i < m * d.lda; i++) {
+            float x = vn_rng_uniform(&r) * 2.0f - 1.0f;
+            uint32_t u;
+            memcpy(&u, &x, sizeof u);
+            a[i] = (uint16_t)(u >> 16);
+        }
+        for (int64_t i = 0; i < nb; i++)
+            b[i] = (vn_rng_uniform(&r) * 2.0f - 1.0f) * 0.2f;
+        for (int64_t i = 0; i < n; i++)
+            bias[i] = vn_rng_uniform(&r) - 0.5f;
+        for (int64_t i = 0; i < nc; i++)
+            c0[i] = vn_rng_uniform(&r);
+        const float *use_bias = trial % 5 == 3 ? NULL : bias;
+        bf16_act_on(&e->be, &d, a, b, nb, use_bias, c_bf16, c0, got);
+        bf16_act_on(&e->ref, &d, a, b, nb, use_bias, c_bf16, c0, want);
+        double num = 0.0, den = 0.0;
+        for (int64_t i = 0; i < m * n; i++) {
+            ck_assert_msg(isfinite(got[i]), "%s: element %lld is %g", vn_ops_be_name(e), (long long)i, (double)got[i]);
+            double diff = fabs((double)got[i] - want[i]);
+            num += diff * diff, den += (double)want[i] * want[i];
+            if (c_bf16)
+                ck_assert_msg(diff <= fabs(want[i]) * 0x1p-7 + 1e-6,
+                              "%s: trial %d (m=%lld n=%lld k=%lld gelu=%d): element %lld is %.8g, the reference's %.8g",
+                              vn_ops_be_name(e), trial, (long long)m, (long long)n, (long long)k, gelu, (long long)i,
+                              (double)got[i], (double)want[i]);
+        }
+        if (!c_bf16)
+            ck_assert_msg(num <= VN_OPS_BF16_NMSE * den + 1e-30, "%s: trial %d (gelu %d): NMSE %g above %g",
+                          vn_ops_be_name(e), trial, gelu, den > 0 ? num / den : num, VN_OPS_BF16_NMSE);
+        free(a), free(b), free(bias), free(c0), free(got), free(want);
+    }
+    /* What it does not take is refused by name, before the backend runs. */
+    uint16_t a16[4] = {0};
+    float f[8] = {0};
+    vn_gemm_desc bad[5];
+    for (int i = 0; i < 5; i++) {
+        bad[i] = vn_gemm_desc_plain(0, 0, 2, 2, 2);
+        bad[i].precision = VN_GEMM_BF16;
+    }
+    bad[0].precision = VN_GEMM_FP32, bad[1].trans_a = 1, bad[2].beta = 1.0f, bad[3].ldc = 3;
+    bad[4].epilogue = VN_GEMM_EPI_GELU, bad[4].aux = f + 4;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(vn_be_gemm_bf16_act(&e->be, &bad[i], a16, f, NULL, f, 0), VN_ERR_INVALID_ARG);
+        ck_assert_ptr_nonnull(strstr(vn_last_error(), "gemm_bf16_act"));
+    }
+}
+
 void vn_ops_variant_runs(vn_ops_env *e, vn_op op)
 {
+    if (op == VN_OP_GEMM_BF16_ACT) {
+        float b[4] = {1, 2, 3, 4}, c[4];
+        uint16_t a[4] = {0x3f80, 0, 0, 0x3f80}; /* the identity */
+        vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 2, 2, 2);
+        d.precision = VN_GEMM_BF16;
+        bf16_act_on(&e->be, &d, a, b, 4, NULL, 0, b, c);
+        ck_assert(c[0] == 1 && c[1] == 2 && c[2] == 3 && c[3] == 4);
+        return;
+    }
     float *buf = vn_ops_upload(&e->be, NULL, 16);
     vn_gemm_desc d = vn_gemm_desc_plain(0, 0, 2, 2, 2);
     d.precision = op == VN_OP_GEMM_TF32 ? VN_GEMM_TF32 : op == VN_OP_GEMM_BF16 ? VN_GEMM_BF16 : VN_GEMM_FP32;
@@ -343,6 +462,7 @@ void vn_ops_add_variant_tests(TCase *tc, int slot)
         gemm_gelu_epilogue,
         gemm_tf32_matches_emulation,
         gemm_bf16_matches_emulation,
+        gemm_bf16_act_matches_reference,
         upload_async_is_ordered,
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

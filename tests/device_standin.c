@@ -268,6 +268,8 @@ static int sn_supports(const vn_backend_state *st, vn_op op)
 {
     if (op == VN_OP_NN)
         return 1;
+    if (op == VN_OP_GEMM_BF16_ACT) /* host memory only: not in its table */
+        return 0;
     return st ? vn_be_supports(&st->cpu, op) : vn_backend_cpu.supports(NULL, op);
 }
 

@@ -71,7 +71,7 @@ START_TEST(supports_matches_table)
         [VN_OP_GEMM] = t->gemm != NULL, [VN_OP_ADD] = t->add != NULL,   [VN_OP_MUL] = t->mul != NULL,
         [VN_OP_SCALE] = t->scale != NULL, [VN_OP_AXPY] = t->axpy != NULL, [VN_OP_SUM] = t->sum != NULL,
         [VN_OP_SUMSQ] = t->sumsq != NULL, [VN_OP_MAX] = t->max != NULL, [VN_OP_NN] = t->nn != NULL,
-        [VN_OP_ALLREDUCE] = t->allreduce_sum != NULL,
+        [VN_OP_ALLREDUCE] = t->allreduce_sum != NULL, [VN_OP_GEMM_BF16_ACT] = t->gemm_bf16_act != NULL,
         /* the GEMM variants depend on the device's capability: with no context, none */
     };
     for (int op = 0; op < VN_OP_COUNT; op++)

@@ -35,6 +35,7 @@ typedef enum vn_op {
     VN_OP_GEMM_GELU,  /* gemm with epilogue VN_GEMM_EPI_GELU */
     VN_OP_NN,         /* the engine ops of backend_nn.h (device backends) */
     VN_OP_ALLREDUCE,  /* collectives across processes: comm_id, comm_init, allreduce_sum */
+    VN_OP_GEMM_BF16_ACT, /* gemm_bf16_act: bf16 activations in and out (inference) */
     VN_OP_COUNT
 } vn_op;
 
@@ -178,6 +179,15 @@ typedef struct vn_backend {
     /* Why supports(st, op) is false, as static text for the error message (the missing
      * hardware, say), or NULL when there is no more to say than that. May be NULL. */
     const char *(*why_unsupported)(const vn_backend_state *st, vn_op op);
+
+    /* VN_OP_GEMM_BF16_ACT, or NULL: a VN_GEMM_BF16 GEMM whose activations stay bf16
+     * between layers of an inference forward, so that no fp32 copy of them is written
+     * and converted again. A holds bf16 bits (uint16, already rounded; not transposed,
+     * batch 1); B is fp32 and rounded as for VN_GEMM_BF16; C (dense rows, ldc == n;
+     * beta 0) is fp32 or, with c_bf16, bf16 bits rounded to nearest even. With the GELU
+     * epilogue C receives gelu_tanh(X) and no pre-activation is kept (aux NULL). */
+    vn_status (*gemm_bf16_act)(vn_backend_state *st, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                               const float *bias, void *c, int c_bf16);
 } vn_backend;
 
 extern const vn_backend vn_backend_cpu;
@@ -220,6 +230,10 @@ const struct vn_backend_nn *vn_be_nn(const vn_be *be);
 
 vn_status vn_be_gemm(const vn_be *be, const vn_gemm_desc *d, const float *a, const float *b,
                      const float *bias, float *c);
+/* The table's gemm_bf16_act, with d checked (see there) and VN_ERR_UNSUPPORTED where the
+ * backend lacks it. */
+vn_status vn_be_gemm_bf16_act(const vn_be *be, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                              const float *bias, void *c, int c_bf16);
 vn_status vn_be_add(const vn_be *be, int64_t n, const float *a, const float *b, float *y);
 vn_status vn_be_mul(const vn_be *be, int64_t n, const float *a, const float *b, float *y);
 vn_status vn_be_scale(const vn_be *be, int64_t n, float alpha, const float *x, float *y);

@@ -49,14 +49,15 @@ static void cpu_fini(vn_backend_state *st)
  * instructions at all, so both are refused rather than emulated slowly. */
 static int cpu_supports(const vn_backend_state *st, vn_op op)
 {
-    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_GEMM_GELU || (op == VN_OP_GEMM_BF16 && st->bf16);
+    return ((int)op >= 0 && op <= VN_OP_MAX) || op == VN_OP_GEMM_GELU ||
+           ((op == VN_OP_GEMM_BF16 || op == VN_OP_GEMM_BF16_ACT) && st->bf16);
 }
 
 static const char *cpu_why_unsupported(const vn_backend_state *st, vn_op op)
 {
     (void)st;
     const char *why = NULL;
-    if (op == VN_OP_GEMM_BF16)
+    if (op == VN_OP_GEMM_BF16 || op == VN_OP_GEMM_BF16_ACT)
         vn_onednn_bf16_usable(&why);
     else if (op == VN_OP_GEMM_TF32)
         why = "TF32 is a GPU tensor-core format; the cpu backend's reduced precision is bf16";
@@ -90,6 +91,12 @@ static vn_status cpu_gemm(vn_backend_state *st, const vn_gemm_desc *d, const flo
         vn_nn_gelu_fwd_rows(c + off, d->aux + off, d->n);
     }
     return VN_OK;
+}
+
+static vn_status cpu_gemm_bf16_act(vn_backend_state *st, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                                   const float *bias, void *c, int c_bf16)
+{
+    return vn_onednn_gemm_run_bf16_act(st->gemm, d, a, b, bias, c, c_bf16, st->n_threads);
 }
 
 static vn_status cpu_add(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y)
@@ -161,4 +168,5 @@ const vn_backend vn_backend_cpu = {
     .sumsq = cpu_sumsq,
     .max = cpu_max,
     .why_unsupported = cpu_why_unsupported,
+    .gemm_bf16_act = cpu_gemm_bf16_act,
 };

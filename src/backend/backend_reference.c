@@ -112,6 +112,41 @@ static vn_status ref_gemm(vn_backend_state *st, const vn_gemm_desc *d, const flo
     return VN_OK;
 }
 
+static float bf16_value(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+/* The same sums with A read from its bf16 bits and C, when c_bf16, rounded to them. */
+static vn_status ref_gemm_bf16_act(vn_backend_state *st, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                                   const float *bias, void *c, int c_bf16)
+{
+    (void)st;
+    const int gelu = d->epilogue == VN_GEMM_EPI_GELU;
+    for (int64_t i = 0; i < d->m; i++)
+        for (int64_t j = 0; j < d->n; j++) {
+            double acc = 0.0;
+            for (int64_t p = 0; p < d->k; p++)
+                acc += (double)bf16_value(a[i * d->lda + p]) * operand(d, b[vn_gemm_index(d->trans_b, d->ldb, p, j)]);
+            double v = (double)d->alpha * acc;
+            if (bias)
+                v += bias[j];
+            float y = gelu ? gelu_tanh((float)v) : (float)v;
+            if (c_bf16) {
+                uint32_t u;
+                y = round_mantissa(y, 16);
+                memcpy(&u, &y, sizeof u);
+                ((uint16_t *)c)[i * d->n + j] = (uint16_t)(u >> 16);
+            } else {
+                ((float *)c)[i * d->ldc + j] = y;
+            }
+        }
+    return VN_OK;
+}
+
 static vn_status ref_add(vn_backend_state *st, int64_t n, const float *a, const float *b, float *y)
 {
     (void)st;
@@ -196,4 +231,5 @@ const vn_backend vn_backend_reference = {
     .sum = ref_sum,
     .sumsq = ref_sumsq,
     .max = ref_max,
+    .gemm_bf16_act = ref_gemm_bf16_act,
 };

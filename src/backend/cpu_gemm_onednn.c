@@ -37,8 +37,13 @@ typedef struct gemm_key {
     int64_t lda, ldb, ldc;
     int64_t stride_a, stride_b, stride_c;
     int32_t trans_a, trans_b, has_bias, precision;
+    int32_t out; /* OUT_* flags */
     float alpha, beta;
 } gemm_key;
+
+/* What the primitive writes (gemm_bf16_act): C as bf16, and GELU of the sum as a post-op. */
+#define OUT_BF16 1
+#define OUT_GELU 2
 
 typedef struct gemm_entry {
     gemm_key key;
@@ -152,7 +157,8 @@ static vn_status entry_create(vn_onednn_gemm *g, const gemm_key *key, gemm_entry
     if (st == dnnl_success)
         st = matrix_md(&e->md_b, nd, key->batch, key->stride_b, key->k, key->n, key->trans_b, key->ldb, in);
     if (st == dnnl_success)
-        st = matrix_md(&e->md_c, nd, key->batch, key->stride_c, key->m, key->n, 0, key->ldc, dnnl_f32);
+        st = matrix_md(&e->md_c, nd, key->batch, key->stride_c, key->m, key->n, 0, key->ldc,
+                       key->out & OUT_BF16 ? dnnl_bf16 : dnnl_f32);
     if (st == dnnl_success && key->has_bias) {
         dnnl_dims_t bd = {1, 1, 1};
         bd[nd - 1] = key->n;
@@ -185,7 +191,10 @@ static vn_status entry_create(vn_onednn_gemm *g, const gemm_key *key, gemm_entry
     if (st == dnnl_success && key->has_bias) {
         st = dnnl_post_ops_append_binary(po, dnnl_binary_add, &e->md_bias);
         e->bias_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(n_post) | DNNL_ARG_SRC_1;
+        n_post++;
     }
+    if (st == dnnl_success && (key->out & OUT_GELU))
+        st = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_gelu_tanh, 0.0f, 0.0f);
     if (st == dnnl_success)
         st = dnnl_primitive_attr_set_post_ops(attr, po);
     if (st == dnnl_success) {
@@ -277,7 +286,7 @@ static void release(vn_onednn_gemm *g, gemm_entry *e)
 }
 
 static vn_status execute(vn_onednn_gemm *g, gemm_entry *e, const void *a, const void *b, const float *bias,
-                         float *c, int n_threads)
+                         void *c, int n_threads)
 {
     dnnl_memory_t mem[4] = {NULL, NULL, NULL, NULL};
     dnnl_stream_t stream = NULL;
@@ -333,9 +342,10 @@ static void gemm_empty_k(const vn_gemm_desc *d, const float *bias, float *c)
         }
 }
 
-/* d with operands a and b of d->precision's type (fp32, or the packed bf16 copies). */
+/* d with operands a and b of d->precision's type (fp32, or the packed bf16 copies); C is
+ * fp32 unless out has OUT_BF16 (then batch 1 with dense rows, which the bias post-op takes). */
 static vn_status run_operands(vn_onednn_gemm *g, const vn_gemm_desc *d, const void *a, const void *b,
-                              const float *bias, float *c, int n_threads)
+                              const float *bias, void *c, int out, int n_threads)
 {
     /* With A and B both broadcast, oneDNN cannot infer C's batch from its inputs and
      * rejects the descriptor; each output matrix is one plain GEMM on the same operands. */
@@ -343,7 +353,7 @@ static vn_status run_operands(vn_onednn_gemm *g, const vn_gemm_desc *d, const vo
         vn_gemm_desc one = *d;
         one.batch = 1;
         for (int64_t bi = 0; bi < d->batch; bi++) {
-            vn_status s = run_operands(g, &one, a, b, bias, c + bi * d->stride_c, n_threads);
+            vn_status s = run_operands(g, &one, a, b, bias, (float *)c + bi * d->stride_c, out, n_threads);
             if (s != VN_OK)
                 return s;
         }
@@ -363,6 +373,7 @@ static vn_status run_operands(vn_onednn_gemm *g, const vn_gemm_desc *d, const vo
                               (d->precision == VN_GEMM_BF16 && d->batch == 1 && d->ldc != d->n));
     key.trans_a = d->trans_a != 0, key.trans_b = d->trans_b != 0, key.has_bias = bias && !bias_after;
     key.precision = d->precision;
+    key.out = out;
     key.alpha = d->alpha, key.beta = d->beta;
 
     gemm_entry *e = NULL;
@@ -372,7 +383,7 @@ static vn_status run_operands(vn_onednn_gemm *g, const vn_gemm_desc *d, const vo
     s = execute(g, e, a, b, bias_after ? NULL : bias, c, n_threads);
     release(g, e);
     if (s == VN_OK && bias_after)
-        add_bias_rows(d, bias, c);
+        add_bias_rows(d, bias, (float *)c);
     return s;
 }
 
@@ -443,7 +454,28 @@ static vn_status run_bf16(vn_onednn_gemm *g, const vn_gemm_desc *d, const float 
     p.lda = a_cols, p.ldb = b_cols;
     p.stride_a = a_nb > 1 ? a_rows * a_cols : 0;
     p.stride_b = b_nb > 1 ? b_rows * b_cols : 0;
-    st = run_operands(g, &p, pa, pb, bias, c, n_threads);
+    st = run_operands(g, &p, pa, pb, bias, c, 0, n_threads);
+    scratch_give(g, s);
+    return st;
+}
+
+vn_status vn_onednn_gemm_run_bf16_act(vn_onednn_gemm *g, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                                      const float *bias, void *c, int c_bf16, int n_threads)
+{
+    const char *why = "";
+    if (!vn_onednn_bf16_usable(&why))
+        return vn_error(VN_ERR_UNSUPPORTED, "gemm_bf16_act: %s", why);
+    int out = (c_bf16 ? OUT_BF16 : 0) | (d->epilogue == VN_GEMM_EPI_GELU ? OUT_GELU : 0);
+    int64_t b_rows = d->trans_b ? d->n : d->k, b_cols = d->trans_b ? d->k : d->n;
+    bf16_scratch *s = NULL;
+    vn_status st = scratch_take(g, (size_t)(b_rows * b_cols) * sizeof(uint16_t), &s);
+    if (st != VN_OK)
+        return st;
+    const vn_bf16_pack_job job = {b, 1, b_rows, b_cols, d->ldb, 0, s->buf};
+    vn_bf16_pack(n_threads, &job, 1);
+    vn_gemm_desc p = *d;
+    p.ldb = b_cols;
+    st = run_operands(g, &p, a, s->buf, bias, c, out, n_threads);
     scratch_give(g, s);
     return st;
 }
@@ -459,7 +491,7 @@ vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const flo
     }
     if (d->precision == VN_GEMM_BF16)
         return run_bf16(g, d, a, b, bias, c, n_threads);
-    return run_operands(g, d, a, b, bias, c, n_threads);
+    return run_operands(g, d, a, b, bias, c, 0, n_threads);
 }
 
 int vn_onednn_gemm_count_impl(vn_onednn_gemm *g, vn_gemm_precision precision, const char *prefix)

@@ -15,6 +15,12 @@ void vn_onednn_gemm_destroy(vn_onednn_gemm *g);
 vn_status vn_onednn_gemm_run(vn_onednn_gemm *g, const vn_gemm_desc *d, const float *a, const float *b,
                              const float *bias, float *c, int n_threads);
 
+/* The cpu backend's gemm_bf16_act (backend.h), d checked there: A is used as it is, B
+ * rounded into a bf16 copy; C bf16 and the GELU epilogue are the primitive's own
+ * (destination type and an eltwise post-op). */
+vn_status vn_onednn_gemm_run_bf16_act(vn_onednn_gemm *g, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                                      const float *bias, void *c, int c_bf16, int n_threads);
+
 /* Cache counters, for tests that check primitives are reused. */
 void vn_onednn_gemm_stats(vn_onednn_gemm *g, uint64_t *hits, uint64_t *misses, int *cached);
 /* Cached primitives of a precision whose oneDNN implementation name starts with prefix

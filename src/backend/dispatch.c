@@ -10,7 +10,7 @@ const char *vn_op_name(vn_op op)
 {
     static const char *const names[VN_OP_COUNT] = {
         "gemm", "add", "mul", "scale", "axpy", "sum", "sumsq", "max", "gemm_tf32", "gemm_bf16", "gemm_gelu", "nn",
-        "allreduce",
+        "allreduce", "gemm_bf16_act",
     };
     return ((int)op >= 0 && op < VN_OP_COUNT) ? names[op] : "unknown";
 }
@@ -264,6 +264,32 @@ vn_status vn_be_gemm(const vn_be *be, const vn_gemm_desc *d, const float *a, con
         return vn_error(VN_ERR_INVALID_ARG, "gemm: a matrix pointer is NULL (a=%p b=%p c=%p)", (const void *)a,
                         (const void *)b, (void *)c);
     return be->table->gemm(be->state, d, a, b, bias, c);
+}
+
+vn_status vn_be_gemm_bf16_act(const vn_be *be, const vn_gemm_desc *d, const uint16_t *a, const float *b,
+                              const float *bias, void *c, int c_bf16)
+{
+    vn_status s = op_ready(be, VN_OP_GEMM_BF16_ACT);
+    if (s != VN_OK || (s = vn_gemm_desc_check(d)) != VN_OK)
+        return s;
+    if (!be->table->gemm_bf16_act)
+        return vn_error(VN_ERR_UNSUPPORTED, "the %s backend has no gemm_bf16_act", be->table->name);
+    if (d->precision != VN_GEMM_BF16 || d->trans_a || d->batch != 1 || d->k < 1)
+        return vn_error(VN_ERR_INVALID_ARG,
+                        "gemm_bf16_act: precision %d, trans_a %d, batch %lld, k %lld; it takes bf16 precision, an "
+                        "untransposed A, batch 1 and k >= 1",
+                        (int)d->precision, d->trans_a, (long long)d->batch, (long long)d->k);
+    if (d->beta != 0.0f || d->ldc != d->n)
+        return vn_error(VN_ERR_INVALID_ARG, "gemm_bf16_act: beta %g, ldc %lld, n %lld; it takes beta 0 and dense rows",
+                        (double)d->beta, (long long)d->ldc, (long long)d->n);
+    if (d->epilogue == VN_GEMM_EPI_GELU && d->aux)
+        return vn_error(VN_ERR_INVALID_ARG, "gemm_bf16_act: the GELU epilogue keeps no pre-activation (aux must be NULL)");
+    if (d->m == 0 || d->n == 0)
+        return VN_OK;
+    if (!c || (d->k > 0 && (!a || !b)))
+        return vn_error(VN_ERR_INVALID_ARG, "gemm_bf16_act: a matrix pointer is NULL (a=%p b=%p c=%p)",
+                        (const void *)a, (const void *)b, c);
+    return be->table->gemm_bf16_act(be->state, d, a, b, bias, c, c_bf16);
 }
 
 #define VN_BINARY_WRAPPER(fn, OP)                                                              \

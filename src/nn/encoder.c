@@ -95,6 +95,20 @@ static void acts_layout(vn_encoder_acts *a, vn_enc_bump *m, int64_t N)
         sc = s3 > sc ? s3 : sc;
     }
     w->attn_scratch = vn_enc_take(m, sc);
+    /* inference acts: the AMX attention's scratch, for the sequences the stacks attend over */
+    w->attn16_scratch = NULL;
+    if (!a->train && !enc->nn.dev) {
+        int64_t seqs[2] = {c->attention == VN_ATTENTION_DIVIDED ? enc->S : T,
+                           c->family == VN_ENCODER_FRAMES_TEMPORAL ? T0 : 0};
+        int64_t bytes = 0;
+        for (int i = 0; i < 2; i++)
+            if (seqs[i] > 0 && vn_attention_bf16_supported(seqs[i], D / NH, NULL)) {
+                int64_t b = vn_attention_bf16_scratch_bytes(seqs[i], D / NH, nt);
+                bytes = b > bytes ? b : bytes;
+            }
+        if (bytes > 0)
+            w->attn16_scratch = vn_enc_take(m, (bytes + 3) / 4);
+    }
 }
 
 static vn_status acts_create(const vn_encoder *enc, int64_t max_batch, int train, vn_encoder_acts **out)
@@ -172,6 +186,7 @@ void vn_enc_acts_set_batch(vn_encoder_acts *a, int64_t N, int64_t n_keep)
     a->temporal.B = N;
     a->N = N;
     a->work.gelu_grad = a->train && a->backward_seen;
+    a->work.bf16_act = !a->train;
     a->masked = 0; /* the masked forward sets it after this */
     a->n_keep = n_keep;
 }

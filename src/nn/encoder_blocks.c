@@ -53,6 +53,10 @@ void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, 
  * the next block's first), so the sum is normalised while its rows are in cache. */
 void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w)
 {
+    if (vn_enc_stack_bf16_act(net, w)) {
+        vn_enc_stack_forward_bf16(net, s, w);
+        return;
+    }
     const vn_nn *nn = net->nn;
     const float *P = net->params;
     int64_t D = net->D, H = net->hidden, NH = net->heads, n = s->B * s->T;

@@ -98,6 +98,11 @@ typedef struct vn_enc_work {
      * activations, such as JEPA's target encoder, skip the GELU' pass); the backward
      * reads it, and either way gives the same bits. */
     int gelu_grad;
+    /* inference activations: at bf16 precision on the host the stacks keep their
+     * activations bf16 (encoder_blocks_bf16.c); attn16_scratch is the AMX attention's,
+     * NULL where that does not run */
+    int bf16_act;
+    void *attn16_scratch;
 } vn_enc_work;
 
 /* Bump allocation over a float arena: a first pass with base NULL measures. */
@@ -129,6 +134,9 @@ static inline vn_enc_net vn_enc_net_of(const vn_encoder *enc)
  * or a smaller T and S for a masked forward), which use the front of each buffer. */
 void vn_enc_stack_layout(vn_enc_stack *s, vn_enc_bump *a, int64_t D, int64_t H, int64_t NH);
 void vn_enc_stack_forward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w);
+/* Whether vn_enc_stack_forward takes the bf16-activation path, which it then runs. */
+int vn_enc_stack_bf16_act(const vn_enc_net *net, const vn_enc_work *w);
+void vn_enc_stack_forward_bf16(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w);
 /* dx holds dL/d(output) on entry and dL/d(input) on return. */
 void vn_enc_stack_backward(const vn_enc_net *net, const vn_enc_stack *s, const vn_enc_work *w, float *dx,
                            float *grads);

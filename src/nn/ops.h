@@ -197,6 +197,19 @@ void vn_attention_backward_temporal_set(const vn_nn *nn, float *dqkv, const floa
                                         int64_t NH, const float *qkvg, const float *outg, float *dqkvg, float *doutg,
                                         float *scratch);
 
+/* Inference-only multi-head attention on AMX with bf16 operands (the bf16 precision
+ * mode's encode; ops_attention_amx.c says how it rounds). qkv is bf16 (uint16 bits)
+ * [B, T, 3C] laid out like the fp32 qkv; out is bf16 [B, T, C]. No lse. Host buffers only.
+ * Supported: 1 if AMX is usable here (cpuid, the kernel's tile permission, and oneDNN not
+ * capped below avx512_core_amx) and HS is a multiple of 32 up to 256 and 1 <= T <= 4096;
+ * else 0 and *why (if why != NULL) says why. The forward does nothing where it is 0.
+ * scratch: vn_attention_bf16_scratch_bytes(T, HS, n_threads) bytes, n_threads at least
+ * nn->n_threads (0 for an unsupported shape). */
+int vn_attention_bf16_supported(int64_t T, int64_t HS, const char **why);
+int64_t vn_attention_bf16_scratch_bytes(int64_t T, int64_t HS, int n_threads);
+void vn_attention_forward_bf16(const vn_nn *nn, uint16_t *out, const uint16_t *qkv, int64_t B, int64_t T, int64_t C,
+                               int64_t NH, void *scratch);
+
 /* ---- tubelet / patch embedding: a Conv3d with kernel = stride = (tt, p, p) --------
  * inp is a clip batch [B, Ch, Fr, H, W] (NCTHW); out is [B, L, C] with
  * L = (Fr/tt) * (H/p) * (W/p) tokens in (t, h, w) order; w is [C, Ch*tt*p*p] in

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "backend/backend_nn.h"
+#include "backend/cpu_bf16.h"
 #include "nn/ops_internal.h"
 
 /* Columns per block in column reductions: a block's double accumulators stay in
@@ -174,11 +175,10 @@ static ALWAYS_INLINE void ln_stats(const float *restrict x, int64_t C, float *me
     *rstd_out = 1.0f / sqrtf(ss / (float)C + VN_NN_LN_EPS);
 }
 
-static ALWAYS_INLINE void vn_nn_ln_row(float *restrict y, const float *restrict x, const float *restrict w,
-                                       const float *restrict b, int64_t C, float *mean, float *rstd)
+/* y = (x - m) r w + b over C columns. */
+static ALWAYS_INLINE void ln_apply(float *restrict y, const float *restrict x, const float *restrict w,
+                                   const float *restrict b, int64_t C, float m, float r)
 {
-    float m, r;
-    ln_stats(x, C, &m, &r);
     int64_t c = 0;
     if (w && b) {
         for (; c + 16 <= C; c += 16)
@@ -189,8 +189,32 @@ static ALWAYS_INLINE void vn_nn_ln_row(float *restrict y, const float *restrict 
         for (; c < C; c++)
             y[c] = (x[c] - m) * r * (w ? w[c] : 1.0f) + (b ? b[c] : 0.0f);
     }
+}
+
+static ALWAYS_INLINE void vn_nn_ln_row(float *restrict y, const float *restrict x, const float *restrict w,
+                                       const float *restrict b, int64_t C, float *mean, float *rstd)
+{
+    float m, r;
+    ln_stats(x, C, &m, &r);
+    ln_apply(y, x, w, b, C, m, r);
     *mean = m;
     *rstd = r;
+}
+
+/* The same row rounded to bf16 (what vn_bf16_convert makes of vn_nn_ln_row's floats),
+ * through a stack piece of the row that stays in L1. Pieces are multiples of 16 columns,
+ * so each column takes the same vector or tail arithmetic as in the whole row. */
+#define LN_PIECE 512
+static ALWAYS_INLINE void ln_row_bf16(uint16_t *restrict y, const float *restrict x, const float *restrict w,
+                                      const float *restrict b, int64_t C)
+{
+    float m, r, piece[LN_PIECE];
+    ln_stats(x, C, &m, &r);
+    for (int64_t c0 = 0; c0 < C; c0 += LN_PIECE) {
+        int64_t len = C - c0 < LN_PIECE ? C - c0 : LN_PIECE;
+        ln_apply(piece, x + c0, w ? w + c0 : NULL, b ? b + c0 : NULL, len, m, r);
+        vn_bf16_convert(y + c0, piece, len);
+    }
 }
 
 /* dx += r (g w - mean(g w) - xhat mean(g w xhat)) for one row; has_w is a constant in
@@ -503,6 +527,36 @@ VN_NN_CLONES static void add_ln_rows(float *restrict out, float *restrict y, flo
         for (int64_t c = 0; c < C; c++)
             o[c] = ar[c] + br[c];
         vn_nn_ln_row(y + n * C, o, w, bias, C, &mean[n], &rstd[n]);
+    }
+}
+
+/* a + b into out (when b is not NULL; else x = a is normalised as it is), then its
+ * norm as bf16: the host half of ops_bf16.c's norms. */
+VN_NN_CLONES static void ln_rows_bf16(float *restrict out, uint16_t *restrict y, const float *restrict a,
+                                      const float *restrict b, const float *restrict w, const float *restrict bias,
+                                      int64_t n0, int64_t n1, int64_t C)
+{
+    for (int64_t n = n0; n < n1; n++) {
+        const float *x = a + n * C;
+        if (b) {
+            float *o = out + n * C;
+            const float *br = b + n * C;
+            for (int64_t c = 0; c < C; c++)
+                o[c] = x[c] + br[c];
+            x = o;
+        }
+        ln_row_bf16(y + n * C, x, w, bias, C);
+    }
+}
+
+void vn_nn_ln_bf16_host(const vn_nn *nn, float *out, uint16_t *ln, const float *a, const float *b, const float *w,
+                        const float *bias, int64_t N, int64_t C)
+{
+    int64_t nch = (N + ROW_CHUNK - 1) / ROW_CHUNK;
+#pragma omp parallel for num_threads(nn->n_threads) schedule(static) if (N * C >= VN_NN_PAR_MIN)
+    for (int64_t k = 0; k < nch; k++) {
+        int64_t n0 = k * ROW_CHUNK, n1 = n0 + ROW_CHUNK < N ? n0 + ROW_CHUNK : N;
+        ln_rows_bf16(out, ln, a, b, w, bias, n0, n1, C);
     }
 }
 

@@ -214,6 +214,10 @@ void vn_nn_ln_backward_host(const struct vn_nn *nn, float *dinp, float *dw, floa
 void vn_nn_gelu_backward_bias_host(const struct vn_nn *nn, float *dinp, float *db, const float *inp,
                                    const float *dout, int64_t N, int64_t OC, int saved);
 void vn_nn_gelu_forward_grad_host(const struct vn_nn *nn, float *g, float *hd, int64_t n);
+/* out = a + b (b NULL: a alone, out unused), then LayerNorm of it rounded to bf16 into
+ * ln (ops_bf16.c). */
+void vn_nn_ln_bf16_host(const struct vn_nn *nn, float *out, uint16_t *ln, const float *a, const float *b,
+                        const float *w, const float *bias, int64_t N, int64_t C);
 void vn_nn_residual_ln_host(const struct vn_nn *nn, float *out, float *ln, float *mean, float *rstd, const float *a,
                             const float *b, const float *w, const float *bias, int64_t N, int64_t C);
 
