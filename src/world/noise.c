@@ -38,7 +38,7 @@ double vnw_probit(double p)
            (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
 }
 
-void vnw_noise_table(int16_t *table, float noise)
+void vnw_noise_table(int32_t *table, float noise)
 {
     double sigma = (double)noise * 255.0;
     for (int i = 0; i < VNW_NOISE_TABLE; i++) {
@@ -47,6 +47,6 @@ void vnw_noise_table(int16_t *table, float noise)
             v = 255.0;
         if (v < -255.0)
             v = -255.0;
-        table[i] = (int16_t)lrint(v);
+        table[i] = (int32_t)lrint(v);
     }
 }

@@ -158,7 +158,8 @@ static inline float vnw_wrap01(float x)
 struct vn_world {
     vn_world_options o;
     int n_threads;
-    int16_t noise_table[VNW_NOISE_TABLE]; /* N(0, noise) in 8-bit levels, by quantile */
+    /* N(0, noise) in 8-bit levels, by quantile; int32 so that a vector gather reads whole entries */
+    int32_t noise_table[VNW_NOISE_TABLE];
     float lut[3][256];                    /* float output: (v/255 - mean) / std */
 };
 
@@ -219,7 +220,7 @@ void vnw_draw_obj(uint8_t *buf, int S, int C, const vnw_obj *o, int torus, float
 
 /* Inverse of the standard normal CDF, for the noise table. */
 double vnw_probit(double p);
-void vnw_noise_table(int16_t *table, float noise);
+void vnw_noise_table(int32_t *table, float noise);
 
 /* Render n frames of sc, frame t showing source frame map[t], into out: uint8
  * [n, S, S, C] or float32 [C, n, S, S], already checked. tex is the background; the
