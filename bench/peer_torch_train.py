@@ -15,6 +15,7 @@ Prints one JSON object: medians in ms, the process's RSS before the model and it
 after the steps, torch's version, threads and the BLAS mapped into the process.
 """
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -56,7 +57,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--what", default="step,encode")
+    # PyTorch's own mixed precision, to compare with vnative's bf16 (not in the default run)
+    ap.add_argument("--autocast-bf16", action="store_true")
     a = ap.parse_args()
+    amp = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if a.autocast_bf16 else contextlib.nullcontext
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     rss_base = proc_mb("VmRSS:")
@@ -75,7 +79,7 @@ def main():
     B = a.batch
     clips = torch.rand(B, cfg["channels"], cfg["frames"], cfg["size"], cfg["size"]) * 2 - 1
     out = {"side": "pytorch", "preset": a.preset, "family": a.family, "attention": a.attention, "batch": B,
-           "threads": torch.get_num_threads(), "torch": torch.__version__,
+           "threads": torch.get_num_threads(), "torch": torch.__version__, "autocast_bf16": a.autocast_bf16,
            "params": sum(p.numel() for p in model.parameters()), "rss_base_mb": rss_base}
 
     if "step" in a.what:
@@ -86,8 +90,10 @@ def main():
             x = torch.where(rev[:, None, None, None, None], clips.flip(2), clips)
             target = (~rev).float()
             opt.zero_grad(set_to_none=False)
-            emb, _ = model(x)
-            loss = loss_fn(head(emb).squeeze(1), target)
+            with amp():
+                emb, _ = model(x)
+                logits = head(emb).squeeze(1)
+            loss = loss_fn(logits.float(), target)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
@@ -97,7 +103,7 @@ def main():
         out["rss_peak_mb"] = proc_mb("VmHWM:")
     if "encode" in a.what:
         times = []
-        with torch.no_grad():
+        with torch.no_grad(), amp():
             for it in range(-2, a.reps):
                 t0 = time.perf_counter()
                 model(clips)

@@ -279,6 +279,38 @@ START_TEST(linear_layer_gemms_run_on_brgemm)
 }
 END_TEST
 
+/* The inference forward's GEMMs with bf16 activations (gemm_bf16_act: fc1 with bias, GELU
+ * and a bf16 output, qkv with a bf16 output, fc2 from bf16 into fp32) run on brgemm too,
+ * post-ops and bf16 destination included; without bf16 they are refused by name. */
+START_TEST(bf16_activation_gemms_run_on_brgemm)
+{
+    vn_be be;
+    VN_ASSERT_OK(vn_be_open(&be, VN_BACKEND_CPU, &cfg2));
+    const int64_t N = 300, D = 96, H = 384;
+    uint16_t *a = calloc((size_t)(N * H), sizeof *a), *o16 = calloc((size_t)(N * H), sizeof *o16);
+    float *w = calloc((size_t)(H * D), sizeof *w), *bias = calloc((size_t)H, sizeof *bias);
+    float *o32 = calloc((size_t)(N * D), sizeof *o32);
+    ck_assert(a && o16 && w && bias && o32);
+    vn_gemm_desc fc1 = bf16_desc(0, 1, N, H, D), qkv = bf16_desc(0, 1, N, 3 * D, D), fc2 = bf16_desc(0, 1, N, D, H);
+    fc1.epilogue = VN_GEMM_EPI_GELU;
+    vn_status s[3] = {vn_be_gemm_bf16_act(&be, &fc1, a, w, bias, o16, 1), vn_be_gemm_bf16_act(&be, &qkv, a, w, bias, o16, 1),
+                      vn_be_gemm_bf16_act(&be, &fc2, a, w, bias, o32, 0)};
+    vn_onednn_gemm *g = vn_cpu_backend_gemm(be.state);
+    for (int i = 0; i < 3; i++) {
+        if (!have_bf16()) {
+            assert_refused(s[i], "gemm_bf16_act");
+            continue;
+        }
+        VN_ASSERT_OK(s[i]);
+    }
+    int all = vn_onednn_gemm_count_impl(g, VN_GEMM_BF16, "");
+    ck_assert_int_eq(all, have_bf16() ? 3 : 0);
+    ck_assert_int_eq(vn_onednn_gemm_count_impl(g, VN_GEMM_BF16, "brg:"), all);
+    free(a), free(o16), free(w), free(bias), free(o32);
+    vn_be_close(&be);
+}
+END_TEST
+
 static double nmse(const float *got, const float *want, int64_t n)
 {
     double num = 0.0, den = 0.0;
@@ -413,6 +445,7 @@ static Suite *bf16_suite(void)
     tcase_add_test(tc, pack_strided_batches);
     tcase_add_test(tc, gemm_bf16_every_feature);
     tcase_add_test(tc, linear_layer_gemms_run_on_brgemm);
+    tcase_add_test(tc, bf16_activation_gemms_run_on_brgemm);
     tcase_add_test(tc, fp32_unchanged_and_bf16_rounds);
     tcase_add_test(tc, concurrent_bf16_gemms_do_not_share_scratch);
     suite_add_tcase(s, tc);
