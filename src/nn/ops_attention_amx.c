@@ -283,40 +283,50 @@ AMX_TARGET static void pack_v(uint16_t *vp, const uint16_t *v, int64_t ld, int64
         }
 }
 
+/* C tiles 0 and 1 (and 2, 3 with two) = the sums over n steps of A rows a0 (and a1)
+ * times two B tiles b0 and b1: A advances a_step elements and B b_step per step (row
+ * strides lda0, lda1 and ldc in bytes; B tiles are packed, 64 bytes a row); stored at c0,
+ * c0 + 16 (and c1, c1 + 16). Each tile load feeds two products. */
+AMX_TARGET static void tiles_2x2(const uint16_t *a0, int64_t lda0, const uint16_t *a1, int64_t lda1, int64_t a_step,
+                                 const uint16_t *b0, const uint16_t *b1, int64_t b_step, int64_t n, int two, float *c0,
+                                 float *c1, int64_t ldc)
+{
+    _tile_zero(0);
+    _tile_zero(1);
+    if (two) {
+        _tile_zero(2);
+        _tile_zero(3);
+    }
+    for (int64_t i = 0; i < n; i++) {
+        _tile_loadd(4, a0 + i * a_step, lda0);
+        _tile_loadd(6, b0 + i * b_step, 64);
+        _tile_loadd(7, b1 + i * b_step, 64);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        if (two) {
+            _tile_loadd(5, a1 + i * a_step, lda1);
+            _tile_dpbf16ps(2, 5, 6);
+            _tile_dpbf16ps(3, 5, 7);
+        }
+    }
+    _tile_stored(0, c0, ldc);
+    _tile_stored(1, c0 + 16, ldc);
+    if (two) {
+        _tile_stored(2, c1, ldc);
+        _tile_stored(3, c1 + 16, ldc);
+    }
+}
+
 /* Scores of the item's one or two 16-row blocks (A tiles at q0 and q1, row strides in
- * bytes) against all tp keys, 2 x 2 C tiles per pass: each tile load feeds two products,
- * and K is read once for 32 query rows. */
+ * bytes) against all tp keys, 32 keys a pass: K is read once for 32 query rows. */
 AMX_TARGET static void scores(const amx_slot *sl, const uint16_t *q0, int64_t ld0, const uint16_t *q1, int64_t ld1,
                               int two, int64_t HS)
 {
     int64_t ndc = HS / 32, lds = sl->d.lds * 4;
     float *s1 = sl->s + 16 * sl->d.lds;
     for (int64_t kb = 0; kb < sl->d.tp / 16; kb += 2) {
-        const uint16_t *k0 = sl->kp + kb * ndc * 512, *k1 = k0 + ndc * 512;
-        _tile_zero(0);
-        _tile_zero(1);
-        if (two) {
-            _tile_zero(2);
-            _tile_zero(3);
-        }
-        for (int64_t dc = 0; dc < ndc; dc++) {
-            _tile_loadd(4, q0 + dc * 32, ld0);
-            _tile_loadd(6, k0 + dc * 512, 64);
-            _tile_loadd(7, k1 + dc * 512, 64);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_dpbf16ps(1, 4, 7);
-            if (two) {
-                _tile_loadd(5, q1 + dc * 32, ld1);
-                _tile_dpbf16ps(2, 5, 6);
-                _tile_dpbf16ps(3, 5, 7);
-            }
-        }
-        _tile_stored(0, sl->s + kb * 16, lds);
-        _tile_stored(1, sl->s + kb * 16 + 16, lds);
-        if (two) {
-            _tile_stored(2, s1 + kb * 16, lds);
-            _tile_stored(3, s1 + kb * 16 + 16, lds);
-        }
+        const uint16_t *k0 = sl->kp + kb * ndc * 512;
+        tiles_2x2(q0, ld0, q1, ld1, 32, k0, k0 + ndc * 512, 512, ndc, two, sl->s + kb * 16, s1 + kb * 16, lds);
     }
 }
 
@@ -346,38 +356,14 @@ AMX_TARGET static float softmax_row(float *s, uint16_t *p, int64_t T, int64_t tp
 }
 
 /* o = P V over all keys, for one or two 16-row blocks, in passes over 32 of the head's
- * columns: 2 x 2 C tiles, so that V is read once for 32 query rows. */
+ * columns: V is read once for 32 query rows. */
 AMX_TARGET static void pv(const amx_slot *sl, int two, int64_t HS)
 {
     int64_t ldp = sl->d.ldp * 2, ndb = HS / 16;
-    const uint16_t *p1 = sl->p + 16 * sl->d.ldp;
-    float *o1 = sl->o + 16 * HS;
     for (int64_t d0 = 0; d0 < HS; d0 += 32) {
-        _tile_zero(0);
-        _tile_zero(1);
-        if (two) {
-            _tile_zero(2);
-            _tile_zero(3);
-        }
-        for (int64_t kc = 0; kc < sl->d.tp / 32; kc++) {
-            const uint16_t *vb = sl->vp + (kc * ndb + d0 / 16) * 512;
-            _tile_loadd(4, sl->p + kc * 32, ldp);
-            _tile_loadd(6, vb, 64);
-            _tile_loadd(7, vb + 512, 64);
-            _tile_dpbf16ps(0, 4, 6);
-            _tile_dpbf16ps(1, 4, 7);
-            if (two) {
-                _tile_loadd(5, p1 + kc * 32, ldp);
-                _tile_dpbf16ps(2, 5, 6);
-                _tile_dpbf16ps(3, 5, 7);
-            }
-        }
-        _tile_stored(0, sl->o + d0, HS * 4);
-        _tile_stored(1, sl->o + d0 + 16, HS * 4);
-        if (two) {
-            _tile_stored(2, o1 + d0, HS * 4);
-            _tile_stored(3, o1 + d0 + 16, HS * 4);
-        }
+        const uint16_t *vb = sl->vp + d0 / 16 * 512;
+        tiles_2x2(sl->p, ldp, sl->p + 16 * sl->d.ldp, ldp, 32, vb, vb + 512, ndb * 512, sl->d.tp / 32, two, sl->o + d0,
+                  sl->o + 16 * HS + d0, HS * 4);
     }
 }
 
