@@ -280,8 +280,10 @@ def main():
     lines += ["", "### Goals", "",
               "Precision `fp32`: both sides fp32. `bf16`: vnative bf16 against PyTorch fp32, the peer the goals "
               "name. `bf16, PyTorch bf16`: vnative bf16 against PyTorch's autocast to bf16.", ""] + goals
+    ws = int(aux.get("world_size", 64))  # runs before the world rate followed the model's size measured 64
     lines += ["", f"Data: vn_world renders {aux['world_clips_s_1t']:.0f} clips/s on 1 thread and "
-              f"{aux['world_clips_s']:.0f} on {THREADS} (16 frames of 64x64, float); the clip loader reads "
+              f"{aux['world_clips_s']:.0f} on {THREADS} (16 frames of {ws}x{ws}, float: xs training clips); "
+              "the clip loader reads "
               f"{aux['loader_clips_s']:.1f} clips/s from the 34 real videos of ../shared/data/real (2 workers, "
               "16 frames at stride 4, random resized crop to 32, flip).", "",
               "### What fp32 can reach at all: the ceilings at the measured sgemm peak", "",

@@ -232,7 +232,7 @@ static double world_rate(const vn_encoder_config *cfg, int threads)
 {
     vn_world_options wo = VN_WORLD_OPTIONS_INIT;
     wo.n_frames = cfg->frames;
-    wo.size = 64; /* what the trainer renders, whatever the model's size */
+    wo.size = cfg->size; /* world: training data is rendered at the model's frame size */
     wo.channels = cfg->channels;
     wo.n_threads = threads;
     vn_world *w = NULL;
@@ -388,10 +388,10 @@ int vn_cmd_bench(int argc, char **argv)
                a.model, vn_encoder_family_name(cfg.family), attention, vn_precision_name(prec), (long long)batch,
                threads, (long long)n_params);
         const char *keys[] = {"step_ms", "step_flops", "encode_ms", "encode_flops", "rss_base_mb", "rss_peak_mb",
-                              "data_wait_ms", "world_clips_s_1t", "world_clips_s", "loader_clips_s"};
+                              "data_wait_ms", "world_clips_s_1t", "world_clips_s", "loader_clips_s", "world_size"};
         const double vals[] = {r.step_ms, r.step_flops, r.encode_ms, r.encode_flops, r.rss_base_mb, r.rss_peak_mb,
-                               r.data_wait_ms, r.world1, r.worldn, r.loader};
-        for (int i = 0; i < 10; i++)
+                               r.data_wait_ms, r.world1, r.worldn, r.loader, isnan(r.world1) ? NAN : (double)cfg.size};
+        for (int i = 0; i < 11; i++)
             if (!isnan(vals[i]))
                 printf(", \"%s\": %.6g", keys[i], vals[i]);
     } else {
@@ -408,8 +408,8 @@ int vn_cmd_bench(int argc, char **argv)
         if (!isnan(r.rss_peak_mb))
             printf("  memory         peak RSS %.0f MB (%.0f MB before the trainer)\n", r.rss_peak_mb, r.rss_base_mb);
         if (!isnan(r.world1))
-            printf("  world          %9.0f clips/s on 1 thread, %.0f on %d (16 frames of 64x64)\n", r.world1,
-                   r.worldn, threads);
+            printf("  world          %9.0f clips/s on 1 thread, %.0f on %d (%d frames of %dx%d)\n", r.world1,
+                   r.worldn, threads, cfg.frames, cfg.size, cfg.size);
         if (!isnan(r.loader))
             printf("  loader         %9.1f clips/s (2 workers, %s)\n", r.loader, a.data);
     }
