@@ -25,7 +25,7 @@ int vn_atomic_sync_close(int *fd, const char **what)
     return 0;
 }
 
-int vn_atomic_rename(const char *tmp, const char *path, const char *dir, const char **what, int *renamed)
+static int atomic_rename(const char *tmp, const char *path, const char *dir, const char **what, int *renamed)
 {
     *renamed = 0;
     *what = "renaming the temp file over";
@@ -54,5 +54,5 @@ int vn_atomic_commit(int *fd, const char *tmp, const char *path, const char *dir
 {
     *renamed = 0;
     int e = vn_atomic_sync_close(fd, what);
-    return e ? e : vn_atomic_rename(tmp, path, dir, what, renamed);
+    return e ? e : atomic_rename(tmp, path, dir, what, renamed);
 }

@@ -14,11 +14,10 @@
  */
 int vn_atomic_commit(int *fd, const char *tmp, const char *path, const char *dir, const char **what, int *renamed);
 
-/* vn_atomic_commit in parts, for writers that make several files and rename none until
- * all are on disk: sync_close (fsync, close; *fd is -1 afterwards), rename (rename over
- * path, then sync_dir) and sync_dir (fsync of the directory). Same returns. */
+/* The two ends of vn_atomic_commit, for writers that make several files and rename none
+ * until all are on disk: sync_close (fsync, close; *fd is -1 afterwards) and sync_dir
+ * (fsync of the directory, after the renames). Same returns. */
 int vn_atomic_sync_close(int *fd, const char **what);
-int vn_atomic_rename(const char *tmp, const char *path, const char *dir, const char **what, int *renamed);
 int vn_atomic_sync_dir(const char *dir, const char **what);
 
 #endif

@@ -201,7 +201,9 @@ static void remove_stale_temps(const char *dir)
     char path[4096];
     for (struct dirent *e; (e = readdir(d));)
         if (is_temp_of(e->d_name, "model.safetensors") || is_temp_of(e->d_name, "trainer.safetensors")) {
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            /* a truncated path would name some other file */
+            if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
+                continue;
             if (unlink(path) == 0)
                 vn_log(VN_LOG_INFO, "vn_trainer_save: removed %s, left by a save that was killed", path);
         }

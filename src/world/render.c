@@ -145,6 +145,17 @@ AVX512_TARGET static void row_rgb_avx512(float *restrict d0, float *restrict d1,
 {
     float *const dst[3] = {d0, d1, d2};
     const float *const lut[3] = {l0, l1, l2};
+    /* channel ch of pixel j is dword 3j + ch of a:b:c; a:b holds the pixels j < in_ab */
+    __m512i sel_ab[3], sel_c[3];
+    for (int ch = 0; ch < 3; ch++) {
+        int in_ab = (32 - ch + 2) / 3, ab[16], c[16];
+        for (int j = 0; j < 16; j++) {
+            ab[j] = j < in_ab ? 3 * j + ch : 0;
+            c[j] = j < in_ab ? j : 16 + 3 * j + ch - 32;
+        }
+        sel_ab[ch] = _mm512_loadu_si512(ab);
+        sel_c[ch] = _mm512_loadu_si512(c);
+    }
     int x = 0;
     for (; x + 16 <= S; x += 16) {
         const uint8_t *p = s + 3 * x;
@@ -152,16 +163,7 @@ AVX512_TARGET static void row_rgb_avx512(float *restrict d0, float *restrict d1,
         __m512i b = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 16)));
         __m512i c = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(p + 32)));
         for (int ch = 0; ch < 3; ch++) {
-            /* channel ch of pixel j is dword 3j + ch of a:b:c; a:b holds j < (32 - ch + 2) / 3 */
-            int in_ab = (32 - ch + 2) / 3;
-            int sel_ab[16], sel_c[16];
-            for (int j = 0; j < 16; j++) {
-                int at = 3 * j + ch;
-                sel_ab[j] = j < in_ab ? at : 0;
-                sel_c[j] = j < in_ab ? j : 16 + at - 32;
-            }
-            __m512i ab = _mm512_permutex2var_epi32(a, _mm512_loadu_si512(sel_ab), b);
-            __m512i k = _mm512_permutex2var_epi32(ab, _mm512_loadu_si512(sel_c), c);
+            __m512i k = _mm512_permutex2var_epi32(_mm512_permutex2var_epi32(a, sel_ab[ch], b), sel_c[ch], c);
             _mm512_storeu_ps(dst[ch] + x, _mm512_i32gather_ps(k, lut[ch], 4));
         }
     }
@@ -169,15 +171,16 @@ AVX512_TARGET static void row_rgb_avx512(float *restrict d0, float *restrict d1,
 }
 #endif
 
-static void row_rgb(float *d0, float *d1, float *d2, const uint8_t *s, const float *l0, const float *l1,
+static void row_rgb(int wide, float *d0, float *d1, float *d2, const uint8_t *s, const float *l0, const float *l1,
                     const float *l2, int S)
 {
 #if VNW_AVX512
-    if (use_avx512()) {
+    if (wide) {
         row_rgb_avx512(d0, d1, d2, s, l0, l1, l2, S);
         return;
     }
 #endif
+    (void)wide;
     row_rgb_plain(d0, d1, d2, s, l0, l1, l2, S);
 }
 
@@ -185,9 +188,10 @@ static void write_f32(const vn_world *w, const uint8_t *buf, int S, int C, const
 {
     if (C == 3 && out->strides[3] == 1) {
         float *base = (float *)out->data + t * out->strides[1];
+        const int wide = use_avx512();
         for (int y = 0; y < S; y++) {
             float *d = base + y * out->strides[2];
-            row_rgb(d, d + out->strides[0], d + 2 * out->strides[0], buf + (size_t)y * (size_t)S * 3, w->lut[0],
+            row_rgb(wide, d, d + out->strides[0], d + 2 * out->strides[0], buf + (size_t)y * (size_t)S * 3, w->lut[0],
                     w->lut[1], w->lut[2], S);
         }
         return;
